@@ -1,0 +1,191 @@
+// Package onnx is the project's thin layer over ONNX Runtime
+// (github.com/yalue/onnxruntime_go): one runtime environment per process,
+// sha256-checked model files, sessions created once and shared by every
+// goroutine, and float32 tensors in and out.
+//
+// It knows nothing of faces or images; the stages in inference/ build their
+// tensors and decode the outputs themselves.
+package onnx
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+
+	ort "github.com/yalue/onnxruntime_go"
+)
+
+// Device selects the execution provider every session is created with.
+type Device string
+
+const (
+	DeviceCPU  Device = "cpu"
+	DeviceCUDA Device = "cuda"
+)
+
+// ParseDevice accepts "cpu" (or "") and "cuda".
+func ParseDevice(s string) (Device, error) {
+	switch s {
+	case "", string(DeviceCPU):
+		return DeviceCPU, nil
+	case string(DeviceCUDA):
+		return DeviceCUDA, nil
+	}
+	return "", fmt.Errorf("onnx: device %q is not cpu or cuda", s)
+}
+
+var (
+	// ErrCUDAUnavailable: the CUDA execution provider could not be set up
+	// (the library was built without it, or CUDA/cuDNN libraries are missing).
+	ErrCUDAUnavailable = errors.New("onnx: CUDA execution provider unavailable")
+	// ErrNotInitialized: Open or Run before a successful Init.
+	ErrNotInitialized = errors.New("onnx: runtime not initialized (call onnx.Init)")
+	// ErrLibrary: the ONNX Runtime shared library is missing or unusable.
+	ErrLibrary = errors.New("onnx: ONNX Runtime library unavailable")
+	// ErrModelFile: the model file is missing or unreadable.
+	ErrModelFile = errors.New("onnx: model file unavailable")
+	// ErrChecksum: the model file's sha256 differs from the expected one.
+	ErrChecksum = errors.New("onnx: model file checksum mismatch")
+	// ErrInput: Run got tensors that do not fit the session.
+	ErrInput = errors.New("onnx: bad input")
+)
+
+// Options configure the process-wide runtime. Zero thread counts leave the
+// choice to ONNX Runtime (one intra-op thread per core).
+type Options struct {
+	LibraryPath    string // path to libonnxruntime.so; "" = DefaultLibraryPath()
+	IntraOpThreads int    // threads inside one operator (per session)
+	InterOpThreads int    // threads across independent operators (per session)
+	Device         Device // cpu (default) or cuda
+	CUDADeviceID   int
+}
+
+// LibraryEnv names the environment variable that overrides the library path.
+const LibraryEnv = "ONNXRUNTIME_LIB"
+
+// repoLibrary is where scripts/onnxruntime.sh installs the library,
+// relative to the repository root.
+const repoLibrary = ".stack/onnxruntime/libonnxruntime.so.1"
+
+// DefaultLibraryPath returns $ONNXRUNTIME_LIB when set, otherwise
+// .stack/onnxruntime/libonnxruntime.so.1 in the nearest directory at or
+// above the working directory that has one (so tests run from any package
+// directory find the repository's copy), otherwise the bare relative path.
+func DefaultLibraryPath() string {
+	if p := os.Getenv(LibraryEnv); p != "" {
+		return p
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return repoLibrary
+	}
+	for {
+		p := filepath.Join(dir, repoLibrary)
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return repoLibrary
+		}
+		dir = parent
+	}
+}
+
+var (
+	initOnce sync.Once
+	initErr  error
+	initOpts Options
+)
+
+// Init sets up the process's single ONNX Runtime environment. Only the
+// first call does work; later calls return its result (ORT cannot host two
+// environments, and sessions must all share one).
+func Init(o Options) error {
+	initOnce.Do(func() { initErr = doInit(o) })
+	return initErr
+}
+
+// Initialized reports whether Init succeeded.
+func Initialized() bool { return initErr == nil && ort.IsInitialized() }
+
+// Config returns the options the runtime was initialised with.
+func Config() Options { return initOpts }
+
+func doInit(o Options) error {
+	if o.LibraryPath == "" {
+		o.LibraryPath = DefaultLibraryPath()
+	}
+	if o.Device == "" {
+		o.Device = DeviceCPU
+	}
+	if _, err := os.Stat(o.LibraryPath); err != nil {
+		return fmt.Errorf("%w: %s: %v (run scripts/onnxruntime.sh install or set %s)",
+			ErrLibrary, o.LibraryPath, err, LibraryEnv)
+	}
+	ort.SetSharedLibraryPath(o.LibraryPath)
+	if err := ort.InitializeEnvironment(ort.WithLogLevelError()); err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrLibrary, o.LibraryPath, err)
+	}
+	initOpts = o
+	if o.Device == DeviceCUDA {
+		// Probe once, so a CPU-only library fails here with a clear error
+		// rather than on the first model.
+		so, err := sessionOptions(o)
+		if err != nil {
+			return err
+		}
+		so.Destroy()
+	}
+	return nil
+}
+
+// sessionOptions builds the per-session settings from the runtime options.
+func sessionOptions(o Options) (*ort.SessionOptions, error) {
+	so, err := ort.NewSessionOptions()
+	if err != nil {
+		return nil, fmt.Errorf("onnx: session options: %w", err)
+	}
+	if err := applyThreads(so, o); err != nil {
+		so.Destroy()
+		return nil, err
+	}
+	if o.Device == DeviceCUDA {
+		if err := appendCUDA(so, o.CUDADeviceID); err != nil {
+			so.Destroy()
+			return nil, err
+		}
+	}
+	return so, nil
+}
+
+func applyThreads(so *ort.SessionOptions, o Options) error {
+	if o.IntraOpThreads > 0 {
+		if err := so.SetIntraOpNumThreads(o.IntraOpThreads); err != nil {
+			return fmt.Errorf("onnx: intra-op threads: %w", err)
+		}
+	}
+	if o.InterOpThreads > 0 {
+		if err := so.SetInterOpNumThreads(o.InterOpThreads); err != nil {
+			return fmt.Errorf("onnx: inter-op threads: %w", err)
+		}
+	}
+	return nil
+}
+
+func appendCUDA(so *ort.SessionOptions, deviceID int) error {
+	cuda, err := ort.NewCUDAProviderOptions()
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrCUDAUnavailable, err)
+	}
+	defer cuda.Destroy()
+	if err := cuda.Update(map[string]string{"device_id": fmt.Sprint(deviceID)}); err != nil {
+		return fmt.Errorf("%w: %v", ErrCUDAUnavailable, err)
+	}
+	if err := so.AppendExecutionProviderCUDA(cuda); err != nil {
+		return fmt.Errorf("%w: %v", ErrCUDAUnavailable, err)
+	}
+	return nil
+}

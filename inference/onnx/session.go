@@ -1,0 +1,181 @@
+package onnx
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"strings"
+
+	ort "github.com/yalue/onnxruntime_go"
+)
+
+// Tensor is a dense float32 tensor in row-major order.
+type Tensor struct {
+	Shape []int64
+	Data  []float32
+}
+
+// Info describes one model input or output; -1 marks a dynamic dimension.
+type Info struct {
+	Name  string
+	Shape []int64
+}
+
+// Session is one loaded model. It is created once and shared: Run may be
+// called from many goroutines at once (ONNX Runtime's Run is thread-safe).
+type Session struct {
+	path    string
+	s       *ort.DynamicAdvancedSession
+	inputs  []Info
+	outputs []Info
+}
+
+type openConfig struct {
+	batchDim bool
+}
+
+// OpenOption tunes Open.
+type OpenOption func(*openConfig)
+
+// WithDynamicBatch rewrites a fixed batch dimension of 1 on the graph's
+// inputs and outputs into the symbolic dimension "N" before the session is
+// created, so a model exported for one image runs on N>1 tensors.
+func WithDynamicBatch() OpenOption { return func(c *openConfig) { c.batchDim = true } }
+
+// Open verifies the model file against its sha256 (hex), optionally makes
+// its batch dimension dynamic and creates the session.
+func Open(path, sum string, opts ...OpenOption) (*Session, error) {
+	if !Initialized() {
+		return nil, ErrNotInitialized
+	}
+	var cfg openConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	data, err := readVerified(path, sum)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.batchDim {
+		if data, err = DynamicBatch(data); err != nil {
+			return nil, fmt.Errorf("onnx: %s: %w", path, err)
+		}
+	}
+	return newSession(path, data)
+}
+
+// readVerified reads the file and checks its sha256 before anything parses it.
+func readVerified(path, sum string) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrModelFile, err)
+	}
+	got := sha256.Sum256(data)
+	if h := hex.EncodeToString(got[:]); !strings.EqualFold(h, sum) {
+		return nil, fmt.Errorf("%w: %s: sha256 is %s, expected %s", ErrChecksum, path, h, sum)
+	}
+	return data, nil
+}
+
+func newSession(path string, data []byte) (*Session, error) {
+	in, out, err := ort.GetInputOutputInfoWithONNXData(data)
+	if err != nil {
+		return nil, fmt.Errorf("onnx: %s: reading inputs/outputs: %w", path, err)
+	}
+	so, err := sessionOptions(initOpts)
+	if err != nil {
+		return nil, err
+	}
+	defer so.Destroy()
+	s := &Session{path: path, inputs: infos(in), outputs: infos(out)}
+	s.s, err = ort.NewDynamicAdvancedSessionWithONNXData(data, names(s.inputs), names(s.outputs), so)
+	if err != nil {
+		return nil, fmt.Errorf("onnx: %s: creating session: %w", path, err)
+	}
+	return s, nil
+}
+
+func infos(src []ort.InputOutputInfo) []Info {
+	out := make([]Info, len(src))
+	for i, v := range src {
+		out[i] = Info{Name: v.Name, Shape: append([]int64(nil), v.Dimensions...)}
+	}
+	return out
+}
+
+func names(src []Info) []string {
+	out := make([]string, len(src))
+	for i, v := range src {
+		out[i] = v.Name
+	}
+	return out
+}
+
+// Path is the model file the session was loaded from.
+func (s *Session) Path() string { return s.path }
+
+// Inputs lists the model's inputs in the order Run expects them.
+func (s *Session) Inputs() []Info { return s.inputs }
+
+// Outputs lists the model's outputs in the order Run returns them.
+func (s *Session) Outputs() []Info { return s.outputs }
+
+// Run feeds one tensor per input, in Inputs() order, and returns every output
+// in Outputs() order. The returned data is owned by the caller.
+func (s *Session) Run(inputs ...Tensor) ([]Tensor, error) {
+	if len(inputs) != len(s.inputs) {
+		return nil, fmt.Errorf("%w: %s takes %d inputs, got %d", ErrInput, s.path, len(s.inputs), len(inputs))
+	}
+	in := make([]ort.Value, len(inputs))
+	defer destroyAll(in)
+	for i, t := range inputs {
+		v, err := ort.NewTensor(ort.NewShape(t.Shape...), t.Data)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s input %q shape %v: %v", ErrInput, s.path, s.inputs[i].Name, t.Shape, err)
+		}
+		in[i] = v
+	}
+	out := make([]ort.Value, len(s.outputs)) // nil: ORT allocates them
+	defer destroyAll(out)
+	if err := s.s.Run(in, out); err != nil {
+		return nil, fmt.Errorf("onnx: %s: %w", s.path, err)
+	}
+	return copyOut(s.path, out)
+}
+
+// RunNamed is Run with the inputs given by name.
+func (s *Session) RunNamed(inputs map[string]Tensor) ([]Tensor, error) {
+	in := make([]Tensor, len(s.inputs))
+	for i, info := range s.inputs {
+		t, ok := inputs[info.Name]
+		if !ok {
+			return nil, fmt.Errorf("%w: %s: missing input %q", ErrInput, s.path, info.Name)
+		}
+		in[i] = t
+	}
+	return s.Run(in...)
+}
+
+func copyOut(path string, vals []ort.Value) ([]Tensor, error) {
+	res := make([]Tensor, len(vals))
+	for i, v := range vals {
+		t, ok := v.(*ort.Tensor[float32])
+		if !ok {
+			return nil, fmt.Errorf("onnx: %s: output %d is not a float32 tensor", path, i)
+		}
+		res[i] = Tensor{Shape: append([]int64(nil), t.GetShape()...), Data: append([]float32(nil), t.GetData()...)}
+	}
+	return res, nil
+}
+
+func destroyAll(vals []ort.Value) {
+	for _, v := range vals {
+		if v != nil {
+			v.Destroy()
+		}
+	}
+}
+
+// Close releases the session.
+func (s *Session) Close() error { return s.s.Destroy() }
