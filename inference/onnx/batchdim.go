@@ -19,6 +19,21 @@ const (
 	fDimValue       = 1  // TensorShapeProto.Dimension.dim_value
 	fDimParam       = 2  // TensorShapeProto.Dimension.dim_param
 	batchParam      = "N"
+
+	fGraphValueInfo  = 13 // GraphProto.value_info
+	fGraphNode       = 1  // GraphProto.node
+	fGraphInit       = 5  // GraphProto.initializer
+	fNodeInput       = 1  // NodeProto.input
+	fNodeOutput      = 2  // NodeProto.output
+	fNodeOpType      = 4  // NodeProto.op_type
+	fNodeAttribute   = 5  // NodeProto.attribute
+	fAttrName        = 1  // AttributeProto.name
+	fAttrTensor      = 5  // AttributeProto.t
+	fTensorDataType  = 2  // TensorProto.data_type
+	fTensorInt64Data = 7  // TensorProto.int64_data
+	fTensorName      = 8  // TensorProto.name
+	fTensorRawData   = 9  // TensorProto.raw_data
+	dataTypeInt64    = 7  // TensorProto.DataType.INT64
 )
 
 var errMalformed = errors.New("malformed ONNX model")
@@ -27,13 +42,20 @@ var errMalformed = errors.New("malformed ONNX model")
 // and output whose first dimension is the constant 1 gets the symbolic
 // dimension "N" instead. Everything else is copied byte for byte.
 //
-// It only touches the graph's declared interface: a model whose operators pin
-// the batch (a Reshape to a constant [1, ...]) still fails or mixes images at
-// N>1, which is why each batchable model is checked by running N=4 against
-// four N=1 runs.
+// Declared shapes are not enough when an operator pins the batch: a Reshape
+// to the constant shape [1, ...] (exporters write the traced batch of 1
+// into it). Such constants get 0 as their first element instead, which
+// Reshape reads as "copy the input's dimension 0", the batch. Each model
+// marked batchable is still checked by running N=4 against four N=1 runs
+// (inference/manifest_test.go), since a graph can pin the batch in ways
+// no rewrite of this kind sees.
 func DynamicBatch(model []byte) ([]byte, error) {
 	return rewrite(model, fModelGraph, func(_ int, graph []byte) ([]byte, error) {
-		return rewrite(graph, fGraphInput, valueInfo, fGraphOutput)
+		graph, err := rewrite(graph, fGraphInput, valueInfo, fGraphOutput, fGraphValueInfo)
+		if err != nil {
+			return nil, err
+		}
+		return unpinReshapes(graph)
 	})
 }
 
@@ -112,4 +134,122 @@ func rewrite(msg []byte, num protowire.Number, fn func(i int, b []byte) ([]byte,
 		msg = msg[n+m:]
 	}
 	return out, nil
+}
+
+// unpinReshapes finds the shape inputs of Reshape nodes and rewrites the
+// initializers and Constant nodes that feed them.
+func unpinReshapes(graph []byte) ([]byte, error) {
+	shapes := map[string]bool{}
+	err := eachField(graph, fGraphNode, func(node []byte) error {
+		if string(firstBytes(node, fNodeOpType)) != "Reshape" {
+			return nil
+		}
+		if in := allBytes(node, fNodeInput); len(in) >= 2 {
+			shapes[string(in[1])] = true
+		}
+		return nil
+	})
+	if err != nil || len(shapes) == 0 {
+		return graph, err
+	}
+	graph, err = rewrite(graph, fGraphInit, func(_ int, t []byte) ([]byte, error) {
+		if !shapes[string(firstBytes(t, fTensorName))] {
+			return t, nil
+		}
+		return setFirstToZero(t)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rewrite(graph, fGraphNode, func(_ int, node []byte) ([]byte, error) {
+		out := allBytes(node, fNodeOutput)
+		if string(firstBytes(node, fNodeOpType)) != "Constant" || len(out) != 1 || !shapes[string(out[0])] {
+			return node, nil
+		}
+		return rewrite(node, fNodeAttribute, func(_ int, attr []byte) ([]byte, error) {
+			if string(firstBytes(attr, fAttrName)) != "value" {
+				return attr, nil
+			}
+			return rewrite(attr, fAttrTensor, func(_ int, t []byte) ([]byte, error) { return setFirstToZero(t) })
+		})
+	})
+}
+
+// setFirstToZero rewrites a 1-D INT64 tensor whose first element is 1
+// (raw little-endian or packed int64_data).
+func setFirstToZero(t []byte) ([]byte, error) {
+	if v, ok := firstVarint(t, fTensorDataType); !ok || v != dataTypeInt64 {
+		return t, nil
+	}
+	if raw := firstBytes(t, fTensorRawData); len(raw) >= 8 {
+		if raw[0] != 1 || raw[1]|raw[2]|raw[3]|raw[4]|raw[5]|raw[6]|raw[7] != 0 {
+			return t, nil
+		}
+		return rewrite(t, fTensorRawData, func(_ int, b []byte) ([]byte, error) {
+			nb := append([]byte(nil), b...)
+			nb[0] = 0
+			return nb, nil
+		})
+	}
+	return rewrite(t, fTensorInt64Data, func(_ int, packed []byte) ([]byte, error) {
+		v, n := protowire.ConsumeVarint(packed)
+		if n < 0 || v != 1 {
+			return packed, nil
+		}
+		return append(protowire.AppendVarint(nil, 0), packed[n:]...), nil
+	})
+}
+
+// eachField calls fn with the payload of every length-delimited field num.
+func eachField(msg []byte, num protowire.Number, fn func([]byte) error) error {
+	for len(msg) > 0 {
+		fnum, typ, n := protowire.ConsumeTag(msg)
+		if n < 0 {
+			return errMalformed
+		}
+		m := protowire.ConsumeFieldValue(fnum, typ, msg[n:])
+		if m < 0 {
+			return errMalformed
+		}
+		if fnum == num && typ == protowire.BytesType {
+			b, _ := protowire.ConsumeBytes(msg[n:])
+			if err := fn(b); err != nil {
+				return err
+			}
+		}
+		msg = msg[n+m:]
+	}
+	return nil
+}
+
+func allBytes(msg []byte, num protowire.Number) [][]byte {
+	var out [][]byte
+	_ = eachField(msg, num, func(b []byte) error { out = append(out, b); return nil })
+	return out
+}
+
+func firstBytes(msg []byte, num protowire.Number) []byte {
+	if all := allBytes(msg, num); len(all) > 0 {
+		return all[0]
+	}
+	return nil
+}
+
+func firstVarint(msg []byte, num protowire.Number) (uint64, bool) {
+	for len(msg) > 0 {
+		fnum, typ, n := protowire.ConsumeTag(msg)
+		if n < 0 {
+			return 0, false
+		}
+		m := protowire.ConsumeFieldValue(fnum, typ, msg[n:])
+		if m < 0 {
+			return 0, false
+		}
+		if fnum == num && typ == protowire.VarintType {
+			v, _ := protowire.ConsumeVarint(msg[n:])
+			return v, true
+		}
+		msg = msg[n+m:]
+	}
+	return 0, false
 }

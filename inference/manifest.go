@@ -1,0 +1,140 @@
+package inference
+
+import (
+	"bytes"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+
+	"liveness/inference/onnx"
+)
+
+// Model names in the manifest.
+const (
+	ModelDetector    = "facedet-yunet"
+	ModelLandmarks68 = "landmarks68-peppa-slim160"
+	ModelIris        = "eye-iris-mediapipe"
+	ModelFASNetV2    = "antispoof-MiniFASNetV2"
+	ModelFASNetV1SE  = "antispoof-MiniFASNetV1SE"
+	ModelSuri128     = "antispoof-suri-MiniFASNetV2SE-128"
+	ModelLandmarks66 = "landmarks66-openseeface"
+	ModelMLSD        = "context-mlsd-tiny-320"
+	ModelPicoDet     = "context-picodet-s-320"
+)
+
+//go:embed manifest.json
+var manifestJSON []byte
+
+// ErrUnknownModel: a name that is not in the manifest.
+var ErrUnknownModel = errors.New("inference: model not in manifest")
+
+// ErrModelMismatch: a model file's inputs or outputs differ from the manifest.
+var ErrModelMismatch = errors.New("inference: model does not match manifest")
+
+// IO is one named tensor of a model; -1 marks a dynamic dimension.
+type IO struct {
+	Name  string  `json:"name"`
+	Shape []int64 `json:"shape"`
+}
+
+// ModelSpec is one manifest entry. File is relative to MODELS_DIR; SHA256 is
+// the digest recorded in the model's SOURCE.txt. RewriteBatch makes the file's
+// fixed batch dimension of 1 dynamic when loading; Batchable says N>1 runs
+// were checked to equal N single runs (manifest_test.go).
+//
+// One model cannot batch: eye-iris-mediapipe (a Barracuda conversion)
+// concatenates activations with constant tensors whose batch is 1, so N>1
+// fails inside a Concat even after the rewrite; callers loop over it, one
+// eye per run (about 2 ms each on CPU).
+type ModelSpec struct {
+	Name         string `json:"name"`
+	File         string `json:"file"`
+	SHA256       string `json:"sha256"`
+	Inputs       []IO   `json:"inputs"`
+	Outputs      []IO   `json:"outputs"`
+	RewriteBatch bool   `json:"rewriteBatch,omitempty"`
+	Batchable    bool   `json:"batchable"`
+}
+
+// Manifest is the model set the engine may load.
+type Manifest struct {
+	Models []ModelSpec `json:"models"`
+	raw    []byte
+}
+
+// LoadManifest parses the manifest embedded in the binary.
+func LoadManifest() (*Manifest, error) { return ParseManifest(manifestJSON) }
+
+// ParseManifest parses a manifest document.
+func ParseManifest(data []byte) (*Manifest, error) {
+	var m Manifest
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("inference: manifest: %w", err)
+	}
+	m.raw = data
+	return &m, nil
+}
+
+// Version identifies the model set: a digest of the manifest, which pins every
+// file by sha256, for ScanResult.ModelVersion.
+func (m *Manifest) Version() string {
+	sum := sha256.Sum256(m.raw)
+	return "models-" + hex.EncodeToString(sum[:6])
+}
+
+// Spec returns the entry named name.
+func (m *Manifest) Spec(name string) (ModelSpec, error) {
+	for _, s := range m.Models {
+		if s.Name == name {
+			return s, nil
+		}
+	}
+	return ModelSpec{}, fmt.Errorf("%w: %q", ErrUnknownModel, name)
+}
+
+// Open loads the model from modelsDir: checks its sha256, applies the batch
+// rewrite, and checks its inputs and outputs against the manifest.
+func (s ModelSpec) Open(modelsDir string) (*onnx.Session, error) {
+	var opts []onnx.OpenOption
+	if s.RewriteBatch {
+		opts = append(opts, onnx.WithDynamicBatch())
+	}
+	sess, err := onnx.Open(filepath.Join(modelsDir, s.File), s.SHA256, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %w", s.Name, err)
+	}
+	if err := s.check(sess); err != nil {
+		sess.Close()
+		return nil, err
+	}
+	return sess, nil
+}
+
+func (s ModelSpec) check(sess *onnx.Session) error {
+	if err := sameIO(s.Inputs, sess.Inputs()); err != nil {
+		return fmt.Errorf("%w: %s inputs: %v", ErrModelMismatch, s.Name, err)
+	}
+	if err := sameIO(s.Outputs, sess.Outputs()); err != nil {
+		return fmt.Errorf("%w: %s outputs: %v", ErrModelMismatch, s.Name, err)
+	}
+	return nil
+}
+
+func sameIO(want []IO, got []onnx.Info) error {
+	if len(want) != len(got) {
+		return fmt.Errorf("manifest has %d, file has %d", len(want), len(got))
+	}
+	for i := range want {
+		if want[i].Name != got[i].Name || !slices.Equal(want[i].Shape, got[i].Shape) {
+			return fmt.Errorf("manifest %s %v, file %s %v", want[i].Name, want[i].Shape, got[i].Name, got[i].Shape)
+		}
+	}
+	return nil
+}
