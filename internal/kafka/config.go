@@ -10,10 +10,8 @@ package kafka
 import (
 	"crypto/tls"
 	"crypto/x509"
-	"flag"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -21,11 +19,12 @@ import (
 	"github.com/segmentio/kafka-go/sasl"
 	"github.com/segmentio/kafka-go/sasl/plain"
 	"github.com/segmentio/kafka-go/sasl/scram"
+
+	"liveness/internal/config"
 )
 
-// Environment variables read by FromEnv; each is also a flag (see
-// RegisterFlags), named like the variable in lower case with dashes:
-// KAFKA_TLS_CA_FILE is -kafka-tls-ca-file.
+// Environment variables declared by Bind; each is also a flag, named like the
+// variable in lower case with dashes: KAFKA_TLS_CA_FILE is --kafka-tls-ca-file.
 //
 //	Variable               Default           Meaning
 //	KAFKA_BROKERS          127.0.0.1:9092    bootstrap brokers, comma-separated
@@ -102,61 +101,23 @@ func DefaultConfig() Config {
 	}
 }
 
-// FromEnv reads the KAFKA_* variables over DefaultConfig. It does not
-// validate; Dialer, Transport and the constructors do.
-func FromEnv() (Config, error) {
-	return fromLookup(os.LookupEnv)
-}
-
-func fromLookup(lookup func(string) (string, bool)) (Config, error) {
-	c := DefaultConfig()
-	get := func(name string, dst *string) {
-		if v, ok := lookup(name); ok {
-			*dst = strings.TrimSpace(v)
-		}
-	}
-	brokers := strings.Join(c.Brokers, ",")
-	get(EnvBrokers, &brokers)
-	c.Brokers = SplitBrokers(brokers)
-	get(EnvClientID, &c.ClientID)
-	get(EnvTLSCAFile, &c.TLS.CAFile)
-	get(EnvTLSCertFile, &c.TLS.CertFile)
-	get(EnvTLSKeyFile, &c.TLS.KeyFile)
-	get(EnvTLSServerName, &c.TLS.ServerName)
-	get(EnvSASLMechanism, &c.SASL.Mechanism)
-	get(EnvSASLUsername, &c.SASL.Username)
-	if v, ok := lookup(EnvSASLPassword); ok {
-		c.SASL.Password = v // passwords may legitimately have surrounding spaces
-	}
-	if v, ok := lookup(EnvTLS); ok && strings.TrimSpace(v) != "" {
-		b, err := strconv.ParseBool(strings.TrimSpace(v))
-		if err != nil {
-			return Config{}, fmt.Errorf("%w: %s=%q is not a boolean", ErrTLSConfig, EnvTLS, v)
-		}
-		c.TLS.Enable = b
-	}
-	return c, nil
-}
-
-// RegisterFlags binds one flag per environment variable to c. Call it on a
-// Config from FromEnv, so that a flag overrides its variable, which overrides
-// the default.
-func (c *Config) RegisterFlags(fs *flag.FlagSet) {
-	fs.Func(flagName(EnvBrokers), "bootstrap brokers, comma-separated (env "+EnvBrokers+", default "+strings.Join(c.Brokers, ",")+")",
-		func(s string) error { c.Brokers = SplitBrokers(s); return nil })
-	fs.StringVar(&c.ClientID, flagName(EnvClientID), c.ClientID, "Kafka client.id (env "+EnvClientID+")")
-	fs.BoolVar(&c.TLS.Enable, flagName(EnvTLS), c.TLS.Enable, "connect to Kafka with TLS (env "+EnvTLS+")")
-	fs.StringVar(&c.TLS.CAFile, flagName(EnvTLSCAFile), c.TLS.CAFile, "PEM CA bundle for the brokers (env "+EnvTLSCAFile+")")
-	fs.StringVar(&c.TLS.CertFile, flagName(EnvTLSCertFile), c.TLS.CertFile, "PEM client certificate (env "+EnvTLSCertFile+")")
-	fs.StringVar(&c.TLS.KeyFile, flagName(EnvTLSKeyFile), c.TLS.KeyFile, "PEM client key (env "+EnvTLSKeyFile+")")
-	fs.StringVar(&c.TLS.ServerName, flagName(EnvTLSServerName), c.TLS.ServerName, "server name to verify (env "+EnvTLSServerName+")")
-	fs.StringVar(&c.SASL.Mechanism, flagName(EnvSASLMechanism), c.SASL.Mechanism, "none|PLAIN|SCRAM-SHA-256|SCRAM-SHA-512 (env "+EnvSASLMechanism+")")
-	fs.StringVar(&c.SASL.Username, flagName(EnvSASLUsername), c.SASL.Username, "SASL username (env "+EnvSASLUsername+")")
-	// The password has no flag: command lines are visible in ps(1).
-}
-
-func flagName(env string) string {
-	return strings.ReplaceAll(strings.ToLower(env), "_", "-")
+// Bind declares the KAFKA_* settings on s (env variable, flag, default;
+// see internal/config), writing into c when s is parsed. Defaults are those of
+// DefaultConfig, i.e. the local stack.
+//
+// The password is a flag too, as every setting is, but prefer the
+// environment (or a mounted secret) in production: command lines show in ps(1).
+func (c *Config) Bind(s *config.Set) {
+	s.List(&c.Brokers, EnvBrokers, DefaultBrokers, "Kafka bootstrap brokers, comma-separated")
+	s.String(&c.ClientID, EnvClientID, DefaultClientID, "Kafka client.id (broker quotas and logs)")
+	s.Bool(&c.TLS.Enable, EnvTLS, false, "connect to Kafka with TLS")
+	s.String(&c.TLS.CAFile, EnvTLSCAFile, "", "PEM CA bundle that signs the brokers' certificates (empty: system roots)")
+	s.String(&c.TLS.CertFile, EnvTLSCertFile, "", "PEM client certificate for mutual TLS")
+	s.String(&c.TLS.KeyFile, EnvTLSKeyFile, "", "PEM private key of the client certificate")
+	s.String(&c.TLS.ServerName, EnvTLSServerName, "", "name to verify in the brokers' certificates (empty: the broker host)")
+	s.String(&c.SASL.Mechanism, EnvSASLMechanism, SASLNone, "Kafka SASL mechanism: none, PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512")
+	s.String(&c.SASL.Username, EnvSASLUsername, "", "Kafka SASL username")
+	s.String(&c.SASL.Password, EnvSASLPassword, "", "Kafka SASL password (prefer the environment)")
 }
 
 // SplitBrokers parses a comma-separated broker list, dropping blanks.

@@ -11,6 +11,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -19,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"liveness/internal/config"
 	"liveness/internal/kafka"
 )
 
@@ -31,14 +33,13 @@ func main() {
 }
 
 func run(log *slog.Logger, args []string) error {
-	cfg, err := kafka.FromEnv()
-	if err != nil {
-		return err
-	}
-	fs := flag.NewFlagSet("kafka-topics", flag.ContinueOnError)
-	cfg.RegisterFlags(fs)
-	timeout := fs.Duration("timeout", 30*time.Second, "deadline for the whole command")
-	if err := fs.Parse(args); err != nil {
+	var cfg kafka.Config
+	set := config.New("kafka-topics")
+	cfg.Bind(set)
+	timeout := set.FlagSet().Duration("timeout", 30*time.Second, "deadline for the whole command")
+	if err := set.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return nil
+	} else if err != nil {
 		return err
 	}
 	if err := cfg.Validate(); err != nil {
@@ -47,7 +48,7 @@ func run(log *slog.Logger, args []string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
 
-	switch cmd := fs.Arg(0); cmd {
+	switch cmd := set.FlagSet().Arg(0); cmd {
 	case "ensure":
 		created, err := kafka.EnsureTopics(ctx, cfg, kafka.Topics...)
 		for _, name := range created {
