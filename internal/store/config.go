@@ -1,0 +1,139 @@
+package store
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// ErrInvalidConfig reports a configuration the store refuses to start with.
+var ErrInvalidConfig = errors.New("store: invalid config")
+
+// Config says where ClickHouse is and how to reach it. Every field has an
+// environment variable and a flag; the defaults reach the local stack
+// (scripts/clickhouse.sh).
+type Config struct {
+	Addr          string // CLICKHOUSE_ADDR: host:port of the native protocol, comma-separated for several
+	Database      string // CLICKHOUSE_DATABASE
+	Username      string // CLICKHOUSE_USERNAME
+	Password      string // CLICKHOUSE_PASSWORD
+	TLS           bool   // CLICKHOUSE_TLS
+	CAFile        string // CLICKHOUSE_CA_FILE: PEM bundle; the system pool when empty
+	TLSServerName string // CLICKHOUSE_TLS_SERVER_NAME: when the address is not the certificate's name
+}
+
+// Defaults of the local stack.
+const (
+	DefaultAddr     = "127.0.0.1:9000"
+	DefaultDatabase = "face_liveness"
+	DefaultUsername = "default"
+)
+
+// ConfigFromEnv reads the CLICKHOUSE_* environment variables over the defaults.
+func ConfigFromEnv() (Config, error) {
+	c := Config{
+		Addr:          envOr("CLICKHOUSE_ADDR", DefaultAddr),
+		Database:      envOr("CLICKHOUSE_DATABASE", DefaultDatabase),
+		Username:      envOr("CLICKHOUSE_USERNAME", DefaultUsername),
+		Password:      os.Getenv("CLICKHOUSE_PASSWORD"),
+		CAFile:        os.Getenv("CLICKHOUSE_CA_FILE"),
+		TLSServerName: os.Getenv("CLICKHOUSE_TLS_SERVER_NAME"),
+	}
+	if v := os.Getenv("CLICKHOUSE_TLS"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return Config{}, fmt.Errorf("%w: CLICKHOUSE_TLS=%q is not a boolean", ErrInvalidConfig, v)
+		}
+		c.TLS = b
+	}
+	return c, nil
+}
+
+// RegisterFlags adds a flag per field, defaulting to the config's current
+// values (typically ConfigFromEnv's), so a flag overrides its variable.
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Addr, "clickhouse-addr", c.Addr, "ClickHouse native address(es), host:port[,host:port] (env CLICKHOUSE_ADDR)")
+	fs.StringVar(&c.Database, "clickhouse-database", c.Database, "ClickHouse database (env CLICKHOUSE_DATABASE)")
+	fs.StringVar(&c.Username, "clickhouse-username", c.Username, "ClickHouse user (env CLICKHOUSE_USERNAME)")
+	fs.StringVar(&c.Password, "clickhouse-password", c.Password, "ClickHouse password (env CLICKHOUSE_PASSWORD)")
+	fs.BoolVar(&c.TLS, "clickhouse-tls", c.TLS, "connect to ClickHouse over TLS (env CLICKHOUSE_TLS)")
+	fs.StringVar(&c.CAFile, "clickhouse-ca-file", c.CAFile, "PEM CA bundle for ClickHouse TLS (env CLICKHOUSE_CA_FILE)")
+	fs.StringVar(&c.TLSServerName, "clickhouse-tls-server-name", c.TLSServerName, "expected name in ClickHouse's certificate (env CLICKHOUSE_TLS_SERVER_NAME)")
+}
+
+// Validate checks what would otherwise fail later and less clearly.
+func (c Config) Validate() error {
+	if len(c.addrs()) == 0 {
+		return fmt.Errorf("%w: empty ClickHouse address", ErrInvalidConfig)
+	}
+	if _, err := quoteIdent(c.Database); err != nil {
+		return err
+	}
+	if !c.TLS && (c.CAFile != "" || c.TLSServerName != "") {
+		// A CA file without TLS is a half-done setup: refuse rather than
+		// silently talk plain text.
+		return fmt.Errorf("%w: CLICKHOUSE_CA_FILE/CLICKHOUSE_TLS_SERVER_NAME set but CLICKHOUSE_TLS is off", ErrInvalidConfig)
+	}
+	return nil
+}
+
+// String leaves the password out, so a config can be logged.
+func (c Config) String() string {
+	return fmt.Sprintf("clickhouse://%s@%s/%s?tls=%t", c.Username, c.Addr, c.Database, c.TLS)
+}
+
+func (c Config) addrs() []string {
+	var out []string
+	for _, a := range strings.Split(c.Addr, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func (c Config) tlsConfig() (*tls.Config, error) {
+	if !c.TLS {
+		return nil, nil
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: c.TLSServerName}
+	if c.CAFile == "" {
+		return tc, nil
+	}
+	pem, err := os.ReadFile(c.CAFile)
+	if err != nil {
+		return nil, fmt.Errorf("%w: CA file: %v", ErrInvalidConfig, err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%w: CA file %s holds no PEM certificate", ErrInvalidConfig, c.CAFile)
+	}
+	tc.RootCAs = pool
+	return tc, nil
+}
+
+// identRe is deliberately narrower than what ClickHouse accepts: a database
+// name ends up in DDL text (identifiers cannot be bound as parameters), so
+// only plain names are allowed.
+var identRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
+
+// quoteIdent returns name as a back-quoted identifier, or ErrInvalidConfig.
+func quoteIdent(name string) (string, error) {
+	if !identRe.MatchString(name) {
+		return "", fmt.Errorf("%w: database name %q must match %s", ErrInvalidConfig, name, identRe)
+	}
+	return "`" + name + "`", nil
+}
+
+func envOr(key, def string) string {
+	if v, ok := os.LookupEnv(key); ok && v != "" {
+		return v
+	}
+	return def
+}

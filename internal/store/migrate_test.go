@@ -1,0 +1,80 @@
+package store
+
+import (
+	"errors"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func TestLoadMigrations(t *testing.T) {
+	ms, err := loadMigrations("`x`")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) < 7 {
+		t.Fatalf("%d migrations, want at least 7", len(ms))
+	}
+	for i, m := range ms {
+		if m.version != uint32(i+1) {
+			t.Errorf("%s: version %d at position %d: versions must be 1, 2, 3...", m.name, m.version, i)
+		}
+		if strings.Contains(m.sql, dbPlaceholder) || !strings.Contains(m.sql, "`x`.") {
+			t.Errorf("%s: database not substituted", m.name)
+		}
+		if !strings.Contains(m.sql, "IF NOT EXISTS") {
+			t.Errorf("%s: not idempotent (no IF NOT EXISTS)", m.name)
+		}
+	}
+}
+
+// What ClickHouse 18.16 does not know (or keeps experimental); the files
+// must run there and on current releases.
+var newerThan1816 = regexp.MustCompile(`\b(DateTime64|LowCardinality|Bool|Map|JSON|Nullable\(Array|CODEC|TTL|PROJECTION|INDEX)\b`)
+
+func TestMigrationsAvoidNewSyntax(t *testing.T) {
+	ms, err := loadMigrations("`x`")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if bad := newerThan1816.FindString(stripComments(m.sql)); bad != "" {
+			t.Errorf("%s uses %s, which ClickHouse 18.16 lacks", m.name, bad)
+		}
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	ok := Config{Addr: DefaultAddr, Database: DefaultDatabase, Username: DefaultUsername}
+	if err := ok.Validate(); err != nil {
+		t.Fatalf("defaults invalid: %v", err)
+	}
+	bad := map[string]Config{
+		"injected database": {Addr: DefaultAddr, Database: "x; DROP TABLE y"},
+		"quoted database":   {Addr: DefaultAddr, Database: "a`b"},
+		"empty address":     {Addr: " , ", Database: "db"},
+		"CA without TLS":    {Addr: DefaultAddr, Database: "db", CAFile: "/etc/ssl/ca.pem"},
+	}
+	for name, c := range bad {
+		if err := c.Validate(); !errors.Is(err, ErrInvalidConfig) {
+			t.Errorf("%s: err = %v, want ErrInvalidConfig", name, err)
+		}
+	}
+}
+
+func TestConfigFromEnv(t *testing.T) {
+	t.Setenv("CLICKHOUSE_ADDR", "ch1:9000,ch2:9000")
+	t.Setenv("CLICKHOUSE_TLS", "true")
+	t.Setenv("CLICKHOUSE_DATABASE", "")
+	c, err := ConfigFromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.addrs(); len(got) != 2 || got[1] != "ch2:9000" || !c.TLS || c.Database != DefaultDatabase {
+		t.Fatalf("config %+v", c)
+	}
+	t.Setenv("CLICKHOUSE_TLS", "maybe")
+	if _, err := ConfigFromEnv(); !errors.Is(err, ErrInvalidConfig) {
+		t.Fatalf("CLICKHOUSE_TLS=maybe: err = %v", err)
+	}
+}

@@ -1,0 +1,122 @@
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"liveness/internal/scan"
+)
+
+func TestRowRoundTrip(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	company := uuid.New()
+	for i := range 50 {
+		in := genScan(rng, company, i)
+		r, err := toRow(in)
+		if err != nil {
+			t.Fatalf("scan %d: toRow: %v", i, err)
+		}
+		out, err := fromRow(r)
+		if err != nil {
+			t.Fatalf("scan %d: fromRow: %v", i, err)
+		}
+		if !reflect.DeepEqual(normalize(in), out) {
+			t.Fatalf("scan %d: round trip differs:\n in=%+v\nout=%+v", i, normalize(in), out)
+		}
+	}
+}
+
+// normalize is what the store is documented to give back: UTC times and a
+// non-nil faces slice.
+func normalize(sr scan.ScanResult) scan.ScanResult {
+	sr.CreatedDate = sr.CreatedDate.UTC()
+	if sr.UpdatedDate != nil {
+		u := sr.UpdatedDate.UTC()
+		sr.UpdatedDate = &u
+	}
+	if sr.Faces == nil {
+		sr.Faces = []scan.Face{}
+	}
+	return sr
+}
+
+func TestRowPrimaryFaceColumns(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	in := genScan(rng, uuid.New(), 4) // i%5 == 4: two faces
+	r, err := toRow(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := in.Faces[0]
+	if r.FaceCount != 2 || r.FaceX1 != int32(f.X1) || r.FaceY2 != int32(f.Y2) ||
+		r.FaceLiveness != f.Liveness || r.FaceYaw != f.Yaw || r.FaceMouthOpened != f.MouthOpened {
+		t.Fatalf("primary face columns %+v do not match faces[0] %+v", r, f)
+	}
+	var faces []scan.Face
+	if err := json.Unmarshal([]byte(r.Faces), &faces); err != nil || len(faces) != 2 ||
+		!slices.Equal(faces[1].Landmarks68, in.Faces[1].Landmarks68) {
+		t.Fatalf("faces JSON does not hold both faces with landmarks: %v", err)
+	}
+}
+
+func TestRowKeepsMilliseconds(t *testing.T) {
+	in := genScan(rand.New(rand.NewPCG(5, 6)), uuid.New(), 9)
+	loc := time.FixedZone("UTC+2", 2*3600)
+	in.CreatedDate = time.Date(2026, 3, 4, 5, 6, 7, 891_234_567, loc)
+	r, err := toRow(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.CreatedDateMs != 891 || r.CreatedDate.Nanosecond() != 0 || r.CreatedDate.Hour() != 3 {
+		t.Fatalf("created %v + %d ms", r.CreatedDate, r.CreatedDateMs)
+	}
+	out, _ := fromRow(r)
+	if want := in.CreatedDate.Truncate(time.Millisecond); !out.CreatedDate.Equal(want) {
+		t.Fatalf("created back %v, want %v", out.CreatedDate, want)
+	}
+}
+
+func TestToRowRejects(t *testing.T) {
+	base := genScan(rand.New(rand.NewPCG(7, 8)), uuid.New(), 0)
+	cases := map[string]func(*scan.ScanResult){
+		"bad channel":   func(s *scan.ScanResult) { s.SalesChannel = "FAX" },
+		"empty result":  func(s *scan.ScanResult) { s.Result = "" },
+		"bad quality":   func(s *scan.ScanResult) { s.Quality = "Great" },
+		"zero created":  func(s *scan.ScanResult) { s.CreatedDate = time.Time{} },
+		"negative size": func(s *scan.ScanResult) { s.ImageWidth = -1 },
+	}
+	for name, mutate := range cases {
+		sr := base
+		mutate(&sr)
+		if _, err := toRow(sr); !errors.Is(err, ErrInvalidScan) {
+			t.Errorf("%s: err = %v, want ErrInvalidScan", name, err)
+		}
+	}
+}
+
+func TestColumnsMatchMigration(t *testing.T) {
+	ms, err := loadMigrations("`db`")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ddl := ms[0].sql
+	if !strings.Contains(ddl, "`db`.scans") {
+		t.Fatalf("first migration does not create scans:\n%s", ddl)
+	}
+	for _, c := range scanColumns {
+		if !strings.Contains(ddl, "\n    "+c+" ") {
+			t.Errorf("column %s of row is not in %s", c, ms[0].name)
+		}
+	}
+	if n := strings.Count(stripComments(ddl), "\n    "); n != len(scanColumns) {
+		t.Errorf("%s defines %d columns, row has %d", ms[0].name, n, len(scanColumns))
+	}
+}

@@ -1,0 +1,85 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"liveness/internal/scan"
+)
+
+// queries are the store's statements for one database, built once. Values
+// are always bound (clickhouse-go formats and escapes them client-side: 18.16
+// predates server-side query parameters); only the validated database
+// identifier is part of the text.
+type queries struct {
+	insert string
+	get    string
+}
+
+func newQueries(db string) queries {
+	cols := columnList()
+	return queries{
+		// Columns are always named: 18.16 rejects the driver's column-less
+		// batch insert, and naming them keeps the insert independent of the
+		// table's column order.
+		insert: "INSERT INTO " + db + ".scans (" + cols + ")",
+		// The newest version of one scan. With (company_id, id) as the primary
+		// key this reads one granule per part; ORDER BY version DESC LIMIT 1
+		// is argMax over a handful of rows. Measured on 18.16 against FINAL
+		// and argMax (see the benchmark in store_integration_test.go).
+		get: "SELECT " + cols + " FROM " + db + ".scans" +
+			" WHERE company_id = ? AND id = ? ORDER BY version DESC LIMIT 1",
+	}
+}
+
+// InsertScans writes scans as one batch (one INSERT, one block). The caller
+// picks the batch size; thousands per call is what ClickHouse likes.
+// Every scan is checked before anything is sent, so an invalid one
+// (ErrInvalidScan) fails the call without writing the others.
+// Writing a scan again, with the same or another version, is safe: readers
+// see the highest version.
+func (s *Store) InsertScans(ctx context.Context, scans []scan.ScanResult) error {
+	if len(scans) == 0 {
+		return nil
+	}
+	rows := make([]row, len(scans))
+	for i, sr := range scans {
+		r, err := toRow(sr)
+		if err != nil {
+			return err
+		}
+		rows[i] = r
+	}
+	b, err := s.conn.PrepareBatch(ctx, s.sql.insert)
+	if err != nil {
+		return fmt.Errorf("store: insert scans: %w", err)
+	}
+	for i := range rows {
+		if err := b.AppendStruct(&rows[i]); err != nil {
+			_ = b.Abort()
+			return fmt.Errorf("store: insert scan %s: %w", rows[i].ID, err)
+		}
+	}
+	if err := b.Send(); err != nil {
+		return fmt.Errorf("store: insert %d scans: %w", len(rows), err)
+	}
+	return nil
+}
+
+// GetScan returns the newest version of scan id in company companyID, or
+// ErrNotFound (also when the id belongs to another company).
+func (s *Store) GetScan(ctx context.Context, companyID, id uuid.UUID) (scan.ScanResult, error) {
+	var r row
+	err := s.conn.QueryRow(ctx, s.sql.get, companyID, id).ScanStruct(&r)
+	if errors.Is(err, sql.ErrNoRows) {
+		return scan.ScanResult{}, ErrNotFound
+	}
+	if err != nil {
+		return scan.ScanResult{}, fmt.Errorf("store: get scan %s: %w", id, err)
+	}
+	return fromRow(r)
+}
