@@ -1,0 +1,176 @@
+package imagefile
+
+import (
+	"bytes"
+	"encoding/binary"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// pureGo forces the standard-library decoder (tests and benchmarks only).
+func pureGo() Option { return func(c *config) { c.pureGo = true } }
+
+// facesDir is $FACES_DIR or ../shared/faces next to the repository root.
+// A missing directory fails the test: the labelled images are part of the
+// checkout's environment, not optional.
+func facesDir(t testing.TB) string {
+	t.Helper()
+	dir := os.Getenv("FACES_DIR")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "..", "shared", "faces") // from internal/imagefile
+	}
+	if _, err := os.Stat(filepath.Join(dir, "MANIFEST.tsv")); err != nil {
+		t.Fatalf("labelled faces not found (set FACES_DIR): %v", err)
+	}
+	return dir
+}
+
+func readFace(t testing.TB, rel string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(facesDir(t), rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// quadrants paints four distinct flat colours, so every one of the eight
+// rotations/mirrors of it is distinguishable even after JPEG compression.
+var (
+	colTL = color.RGBA{220, 30, 30, 255}  // red
+	colTR = color.RGBA{30, 200, 30, 255}  // green
+	colBL = color.RGBA{30, 30, 220, 255}  // blue
+	colBR = color.RGBA{230, 230, 40, 255} // yellow
+)
+
+func quadrants(w, h int) *image.RGBA {
+	m := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			c := colTL
+			switch {
+			case x >= w/2 && y < h/2:
+				c = colTR
+			case x < w/2 && y >= h/2:
+				c = colBL
+			case x >= w/2 && y >= h/2:
+				c = colBR
+			}
+			m.SetRGBA(x, y, c)
+		}
+	}
+	return m
+}
+
+func encodeJPEG(t testing.TB, m image.Image, quality int) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, m, &jpeg.Options{Quality: quality}); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// withEXIF inserts an APP1 Exif segment holding only IFD0/Orientation right
+// after SOI, in the given byte order, as cameras write it.
+func withEXIF(jpg []byte, orientation uint16, bo binary.ByteOrder) []byte {
+	tiff := make([]byte, 8+2+12+4)
+	if bo == binary.LittleEndian {
+		copy(tiff, "II")
+	} else {
+		copy(tiff, "MM")
+	}
+	bo.PutUint16(tiff[2:], 42)
+	bo.PutUint32(tiff[4:], 8) // IFD0 offset
+	bo.PutUint16(tiff[8:], 1) // one entry
+	bo.PutUint16(tiff[10:], tagOrientation)
+	bo.PutUint16(tiff[12:], 3) // SHORT
+	bo.PutUint32(tiff[14:], 1) // count
+	bo.PutUint16(tiff[18:], orientation)
+	seg := append([]byte("Exif\x00\x00"), tiff...)
+	app1 := []byte{0xFF, 0xE1, 0, 0}
+	binary.BigEndian.PutUint16(app1[2:], uint16(len(seg)+2))
+	out := append([]byte{}, jpg[:2]...)
+	out = append(out, app1...)
+	out = append(out, seg...)
+	return append(out, jpg[2:]...)
+}
+
+// bitWriter writes LSB-first, as VP8L reads.
+type bitWriter struct {
+	buf  []byte
+	nbit uint
+}
+
+func (w *bitWriter) write(v uint32, n uint) {
+	for i := range n {
+		if w.nbit%8 == 0 {
+			w.buf = append(w.buf, 0)
+		}
+		if v>>i&1 == 1 {
+			w.buf[len(w.buf)-1] |= 1 << (w.nbit % 8)
+		}
+		w.nbit++
+	}
+}
+
+// solidWebP builds a lossless WebP of one colour without an encoder (Go has
+// none): a VP8L stream whose five prefix codes each have a single symbol, so
+// every pixel costs zero bits. w and h may be up to 16384 — handy for a bomb.
+func solidWebP(w, h int, c color.NRGBA) []byte {
+	bw := &bitWriter{}
+	bw.write(0x2f, 8) // VP8L signature
+	bw.write(uint32(w-1), 14)
+	bw.write(uint32(h-1), 14)
+	bw.write(1, 1) // alpha used
+	bw.write(0, 3) // version
+	bw.write(0, 1) // no transform
+	bw.write(0, 1) // no colour cache
+	bw.write(0, 1) // no meta prefix codes
+	for _, sym := range []uint32{uint32(c.G), uint32(c.R), uint32(c.B), uint32(c.A)} {
+		bw.write(1, 1) // simple code
+		bw.write(0, 1) // one symbol
+		bw.write(1, 1) // 8-bit symbol
+		bw.write(sym, 8)
+	}
+	bw.write(1, 1) // distance code: simple, one 1-bit symbol 0
+	bw.write(0, 1)
+	bw.write(0, 1)
+	bw.write(0, 1)
+	body := bw.buf
+	if len(body)%2 == 1 {
+		body = append(body, 0)
+	}
+	out := []byte("RIFF\x00\x00\x00\x00WEBPVP8L\x00\x00\x00\x00")
+	binary.LittleEndian.PutUint32(out[16:], uint32(len(bw.buf)))
+	out = append(out, body...)
+	binary.LittleEndian.PutUint32(out[4:], uint32(len(out)-8))
+	return out
+}
+
+// meanAbsDiff is the mean absolute difference per channel of two images of
+// the same size; +Inf-like 999 when sizes differ.
+func meanAbsDiff(a, b *Image) float64 {
+	if a.Width != b.Width || a.Height != b.Height {
+		return 999
+	}
+	var s int64
+	for y := range a.Height {
+		ra, rb := a.Pix[y*a.Stride:y*a.Stride+3*a.Width], b.Pix[y*b.Stride:y*b.Stride+3*b.Width]
+		for i := range ra {
+			d := int64(ra[i]) - int64(rb[i])
+			s += max(d, -d)
+		}
+	}
+	return float64(s) / float64(3*a.Width*a.Height)
+}
+
+// near: every channel within tol of c.
+func near(r, g, b uint8, c color.RGBA, tol int) bool {
+	d := func(x, y uint8) int { return max(int(x)-int(y), int(y)-int(x)) }
+	return d(r, c.R) <= tol && d(g, c.G) <= tol && d(b, c.B) <= tol
+}
