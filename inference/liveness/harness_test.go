@@ -7,7 +7,7 @@ package liveness
 import (
 	"bufio"
 	"context"
-	"math"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"sort"
@@ -15,9 +15,9 @@ import (
 	"sync"
 	"testing"
 
-	ort "github.com/yalue/onnxruntime_go"
-
+	"liveness/inference/detect"
 	"liveness/inference/geom"
+	"liveness/inference/onnx"
 	"liveness/internal/imagefile"
 )
 
@@ -33,166 +33,88 @@ var (
 	facesDir  = sharedDir("FACES_DIR", "../../../shared/faces")
 )
 
-type ortModel struct {
-	s      *ort.DynamicAdvancedSession
-	loop   bool // batch dim fixed at 1 in the file
-	outIdx int
-	nOut   int
-}
-
 var ortOnce sync.Once
 
-func openModel(t testing.TB, rel, in string, outs []string, fixedBatch bool) *ortModel {
+// openModel loads a manifest model through inference/onnx, as the engine does.
+func openModel(t testing.TB, name string) *onnx.Session {
 	t.Helper()
 	ortOnce.Do(func() {
-		lib := sharedDir("ONNXRUNTIME_LIB", "../../.stack/onnxruntime/libonnxruntime.so.1")
-		if _, err := os.Stat(lib); err != nil {
-			t.Fatalf("ONNX Runtime library missing (scripts/onnxruntime.sh install, or ONNXRUNTIME_LIB): %v", err)
-		}
-		ort.SetSharedLibraryPath(lib)
-		if err := ort.InitializeEnvironment(); err != nil {
-			t.Fatalf("ONNX Runtime: %v", err)
+		if err := onnx.Init(onnx.Options{IntraOpThreads: 1, InterOpThreads: 1}); err != nil {
+			t.Fatalf("ONNX Runtime is required (scripts/onnxruntime.sh install, or %s): %v", onnx.LibraryEnv, err)
 		}
 	})
-	so, err := ort.NewSessionOptions()
+	data, err := os.ReadFile("../manifest.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer so.Destroy()
-	so.SetIntraOpNumThreads(1)
-	so.SetInterOpNumThreads(1)
-	p := filepath.Join(modelsDir, rel)
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("model missing (set MODELS_DIR): %v", err)
-	}
-	s, err := ort.NewDynamicAdvancedSession(p, []string{in}, outs, so)
-	if err != nil {
-		t.Fatalf("%s: %v", rel, err)
-	}
-	return &ortModel{s: s, loop: fixedBatch, nOut: len(outs)}
-}
-
-func (m *ortModel) runOne(in []float32, shape []int64) ([][]float32, error) {
-	x, err := ort.NewTensor(ort.NewShape(shape...), in)
-	if err != nil {
-		return nil, err
-	}
-	defer x.Destroy()
-	outs := make([]ort.Value, m.nOut)
-	if err := m.s.Run([]ort.Value{x}, outs); err != nil {
-		return nil, err
-	}
-	res := make([][]float32, m.nOut)
-	for i, o := range outs {
-		res[i] = append([]float32(nil), o.(*ort.Tensor[float32]).GetData()...)
-		o.Destroy()
-	}
-	return res, nil
-}
-
-func (m *ortModel) Run(_ context.Context, in []float32, shape []int64) ([]float32, error) {
-	if !m.loop || shape[0] == 1 {
-		r, err := m.runOne(in, shape)
-		if err != nil {
-			return nil, err
+	var m struct {
+		Models []struct {
+			Name, File, SHA256 string
+			RewriteBatch       bool
 		}
-		return r[m.outIdx], nil
 	}
-	n := len(in) / int(shape[0])
-	var all []float32
-	for i := range int(shape[0]) {
-		s := append([]int64{1}, shape[1:]...)
-		r, err := m.runOne(in[i*n:(i+1)*n], s)
-		if err != nil {
-			return nil, err
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, spec := range m.Models {
+		if spec.Name != name {
+			continue
 		}
-		all = append(all, r[m.outIdx]...)
+		var opts []onnx.OpenOption
+		if spec.RewriteBatch {
+			opts = append(opts, onnx.WithDynamicBatch())
+		}
+		s, err := onnx.Open(filepath.Join(modelsDir, spec.File), spec.SHA256, opts...)
+		if err != nil {
+			t.Fatalf("%s (MODELS_DIR=%s): %v", name, modelsDir, err)
+		}
+		return s
 	}
-	return all, nil
+	t.Fatalf("model %s not in manifest", name)
+	return nil
 }
 
 func testModels(t testing.TB) Models {
 	return Models{
-		V2:   openModel(t, "antispoof-MiniFASNetV2/MiniFASNetV2.onnx", "input", []string{"output"}, true),
-		V1SE: openModel(t, "antispoof-MiniFASNetV1SE/MiniFASNetV1SE.onnx", "input", []string{"output"}, true),
-		Suri: openModel(t, "antispoof-suri-MiniFASNetV2SE-128/best_model.onnx", "input", []string{"output"}, false),
+		V2:   openModel(t, "antispoof-MiniFASNetV2"),
+		V1SE: openModel(t, "antispoof-MiniFASNetV1SE"),
+		Suri: openModel(t, "antispoof-suri-MiniFASNetV2SE-128"),
 	}
 }
 
-// yunet detects faces on the image reduced to a long side ≤ 640 and returns
-// boxes in the image's pixels, largest first.
-type yunet struct{ m *ortModel }
+// yunet is the engine's detector; the stages use its largest face, as the
+// reference did.
+type yunet struct {
+	m *onnx.Session
+	d *detect.Detector
+}
 
 func newYunet(t testing.TB) *yunet {
-	var outs []string
-	for _, k := range []string{"cls", "obj", "bbox", "kps"} {
-		for _, s := range []string{"8", "16", "32"} {
-			outs = append(outs, k+"_"+s)
-		}
-	}
-	return &yunet{openModel(t, "facedet-yunet/yunet_n_dynamic.onnx", "input", outs, false)}
+	m := openModel(t, "facedet-yunet")
+	return &yunet{m: m, d: detect.New(m)}
 }
 
-func (y *yunet) detect(img *imagefile.Image) ([]geom.Detection, error) { return y.detectAt(img, 640) }
+func (y *yunet) detect(img *imagefile.Image) ([]geom.Detection, error) {
+	return y.detectAt(img, detect.DefaultMaxSide)
+}
 
-// detectAt feeds YuNet the image reduced to a long side of at most maxSide
-// (0: full size, the reference recipe).
+// detectAt runs the detector on the image reduced to a long side of at most
+// maxSide (0: full size, the reference recipe), largest face first.
 func (y *yunet) detectAt(img *imagefile.Image, maxSide int) ([]geom.Detection, error) {
-	small := img
-	if maxSide > 0 && max(img.Width, img.Height) > maxSide {
-		f := float64(maxSide) / float64(max(img.Width, img.Height))
-		small = imagefile.Resize(img, int(math.Round(float64(img.Width)*f)), int(math.Round(float64(img.Height)*f)))
-	}
-	back := float32(float64(img.Width) / float64(small.Width))
-	pw, ph := ((small.Width-1)/32+1)*32, ((small.Height-1)/32+1)*32
-	in := make([]float32, 3*pw*ph)
-	for yy := range small.Height {
-		for xx := range small.Width {
-			r, g, b := small.RGBAt(xx, yy)
-			in[yy*pw+xx], in[pw*ph+yy*pw+xx], in[2*pw*ph+yy*pw+xx] = float32(b), float32(g), float32(r)
+	d := y.d
+	if maxSide != detect.DefaultMaxSide {
+		if maxSide <= 0 {
+			maxSide = 1 << 20
 		}
+		d = detect.New(y.m, detect.WithMaxSide(maxSide), detect.WithMinScore(0.6))
 	}
-	outs, err := y.m.runOne(in, []int64{1, 3, int64(ph), int64(pw)})
+	res, err := d.Detect([]*imagefile.Image{img})
 	if err != nil {
 		return nil, err
 	}
-	var dets []geom.Detection
-	for si, s := range []int{8, 16, 32} {
-		cls, obj, bb, kp := outs[si], outs[3+si], outs[6+si], outs[9+si]
-		cols := pw / s
-		for i := range cls {
-			score := float32(math.Sqrt(float64(min(max(cls[i], 0), 1) * min(max(obj[i], 0), 1))))
-			if score < 0.6 {
-				continue
-			}
-			r, c := float32(i/cols), float32(i%cols)
-			fs := float32(s)
-			cx, cy := (c+bb[4*i])*fs, (r+bb[4*i+1])*fs
-			w := float32(math.Exp(float64(bb[4*i+2]))) * fs
-			h := float32(math.Exp(float64(bb[4*i+3]))) * fs
-			d := geom.Detection{Box: geom.Box{X1: cx - w/2, Y1: cy - h/2, X2: cx + w/2, Y2: cy + h/2}.Scale(back), Score: score}
-			for k := range 5 {
-				d.Keypoints[k] = geom.Point{X: (kp[10*i+2*k] + c) * fs * back, Y: (kp[10*i+2*k+1] + r) * fs * back}
-			}
-			dets = append(dets, d)
-		}
-	}
-	sort.Slice(dets, func(i, j int) bool { return dets[i].Score > dets[j].Score })
-	var keep []geom.Detection
-	for _, d := range dets {
-		ok := true
-		for _, k := range keep {
-			if d.IoU(k.Box) > 0.3 {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			keep = append(keep, d)
-		}
-	}
-	sort.Slice(keep, func(i, j int) bool { return keep[i].Area() > keep[j].Area() })
-	return keep, nil
+	dets := res[0]
+	sort.Slice(dets, func(i, j int) bool { return dets[i].Area() > dets[j].Area() })
+	return dets, nil
 }
 
 type manifestRow struct {

@@ -7,6 +7,7 @@ import (
 	"math"
 
 	"liveness/inference/geom"
+	"liveness/inference/onnx"
 	"liveness/internal/imagefile"
 )
 
@@ -21,11 +22,10 @@ const (
 // ErrOutput: a model answered with a tensor of the wrong size.
 var ErrOutput = errors.New("liveness: unexpected model output")
 
-// Model is one loaded ONNX model: it runs a float32 NCHW batch (shape
-// [N,3,S,S]) and returns the data of its single output. The engine adapts
-// inference/onnx sessions to it; tests may too.
+// Model is what a stage needs of a loaded model (*onnx.Session): one
+// float32 NCHW batch in, the outputs back.
 type Model interface {
-	Run(ctx context.Context, input []float32, shape []int64) ([]float32, error)
+	Run(inputs ...onnx.Tensor) ([]onnx.Tensor, error)
 }
 
 // Models are the three anti-spoof models, each loaded from its manifest entry.
@@ -104,10 +104,17 @@ func runSuri(ctx context.Context, m Model, faces []Face) ([]float64, error) {
 
 // realProb runs the model and returns softmax(logits)[real] per row.
 func realProb(ctx context.Context, m Model, in []float32, shape []int64, classes, real int) ([]float64, error) {
-	logits, err := m.Run(ctx, in, shape)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	res, err := m.Run(onnx.Tensor{Shape: shape, Data: in})
 	if err != nil {
 		return nil, err
 	}
+	if len(res) != 1 {
+		return nil, fmt.Errorf("%w: %d outputs, want 1", ErrOutput, len(res))
+	}
+	logits := res[0].Data
 	n := int(shape[0])
 	if len(logits) != n*classes {
 		return nil, fmt.Errorf("%w: %d values for %d faces × %d classes", ErrOutput, len(logits), n, classes)
