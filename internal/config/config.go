@@ -65,6 +65,11 @@ func (s *Set) Int(p *int, env string, def int, usage string) {
 	s.bind((*intValue)(p), env, strconv.Itoa(def), usage)
 }
 
+// Int64 declares a 64-bit integer setting.
+func (s *Set) Int64(p *int64, env string, def int64, usage string) {
+	s.bind((*int64Value)(p), env, strconv.FormatInt(def, 10), usage)
+}
+
 // Float declares a floating-point setting.
 func (s *Set) Float(p *float64, env string, def float64, usage string) {
 	s.bind((*floatValue)(p), env, strconv.FormatFloat(def, 'g', -1, 64), usage)
@@ -114,6 +119,15 @@ func (v *intValue) Set(s string) error {
 	return err
 }
 func (v *intValue) String() string { return strconv.Itoa(int(*v)) }
+
+type int64Value int64
+
+func (v *int64Value) Set(s string) error {
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	*v = int64Value(n)
+	return err
+}
+func (v *int64Value) String() string { return strconv.FormatInt(int64(*v), 10) }
 
 type floatValue float64
 
