@@ -1,0 +1,177 @@
+package occlusion
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"liveness/inference/geom"
+	"liveness/inference/onnx"
+	"liveness/internal/imagefile"
+)
+
+const (
+	inSize = 224
+	grid   = 28
+	points = 66
+)
+
+// ErrOutput: the model answered with a tensor of an unexpected size.
+var ErrOutput = errors.New("occlusion: unexpected model output")
+
+// Model is what the stage needs of the OpenSeeFace session (*onnx.Session).
+type Model interface {
+	Run(inputs ...onnx.Tensor) ([]onnx.Tensor, error)
+}
+
+// Face is one face: the image and its detector box in image pixels.
+type Face struct {
+	Image *imagefile.Image
+	Box   geom.Box
+}
+
+// Estimator runs the 66-point model over all faces of a batch in one run.
+type Estimator struct{ m Model }
+
+// New returns an Estimator over a loaded lm_model0 session.
+func New(m Model) *Estimator { return &Estimator{m: m} }
+
+// Confidences returns, per face, the 66 per-point confidences (the heatmap
+// maxima, 0..1).
+func (e *Estimator) Confidences(ctx context.Context, faces []Face) ([][points]float32, error) {
+	out := make([][points]float32, len(faces))
+	if len(faces) == 0 {
+		return out, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	n := 3 * inSize * inSize
+	in := make([]float32, len(faces)*n)
+	for i, f := range faces {
+		faceTensor(f.Image, f.Box, in[i*n:(i+1)*n])
+	}
+	res, err := e.m.Run(onnx.Tensor{Shape: []int64{int64(len(faces)), 3, inSize, inSize}, Data: in})
+	if err != nil {
+		return nil, fmt.Errorf("occlusion: %w", err)
+	}
+	per := 198 * grid * grid
+	if len(res) != 1 || len(res[0].Data) != len(faces)*per {
+		return nil, fmt.Errorf("%w: want %d×198×28×28", ErrOutput, len(faces))
+	}
+	for i := range faces {
+		maps := res[0].Data[i*per:]
+		for k := range points {
+			var m float32
+			for _, v := range maps[k*grid*grid : (k+1)*grid*grid] {
+				m = max(m, v)
+			}
+			out[i][k] = m
+		}
+	}
+	return out, nil
+}
+
+var (
+	mean = [3]float32{0.485, 0.456, 0.406}
+	std  = [3]float32{0.229, 0.224, 0.225}
+)
+
+// faceTensor is OpenSeeFace's crop (tracker.py): the box grown by int(0.1·w)
+// left and right and int(0.125·h) top and bottom, clamped to the image,
+// resized bilinearly to 224×224, RGB with ImageNet normalisation.
+func faceTensor(img *imagefile.Image, b geom.Box, dst []float32) {
+	x, y, w, h := float64(b.X1), float64(b.Y1), float64(b.W()), float64(b.H())
+	x1 := min(max(x-float64(int(0.1*w)), 0), float64(img.Width-1))
+	y1 := min(max(y-float64(int(0.125*h)), 0), float64(img.Height-1))
+	x2 := min(max(x+w+float64(int(0.1*w)), x1+1), float64(img.Width))
+	y2 := min(max(y+h+float64(int(0.125*h)), y1+1), float64(img.Height))
+	x1, y1, x2, y2 = float64(int(x1)), float64(int(y1)), float64(int(x2)), float64(int(y2))
+	fx, fy := (x2-x1)/inSize, (y2-y1)/inSize
+	plane := inSize * inSize
+	for v := range inSize {
+		sy := y1 + (float64(v)+0.5)*fy - 0.5
+		for u := range inSize {
+			sx := x1 + (float64(u)+0.5)*fx - 0.5
+			px := sample(img, sx, sy, x1, y1, x2-1, y2-1)
+			for c := range 3 {
+				dst[c*plane+v*inSize+u] = (px[c]/255 - mean[c]) / std[c]
+			}
+		}
+	}
+}
+
+// sample is bilinear, clamped to the crop [lx,hx]×[ly,hy] (cv2.resize on the
+// cropped array repeats the crop's edge).
+func sample(img *imagefile.Image, x, y, lx, ly, hx, hy float64) [3]float32 {
+	x, y = min(max(x, lx), hx), min(max(y, ly), hy)
+	x0, y0 := int(x), int(y)
+	x1, y1 := min(x0+1, int(hx)), min(y0+1, int(hy))
+	wx, wy := float32(x-float64(x0)), float32(y-float64(y0))
+	p := func(xx, yy, c int) float32 { return float32(img.Pix[yy*img.Stride+3*xx+c]) }
+	var out [3]float32
+	for c := range 3 {
+		top := p(x0, y0, c)*(1-wx) + p(x1, y0, c)*wx
+		bot := p(x0, y1, c)*(1-wx) + p(x1, y1, c)*wx
+		out[c] = top*(1-wy) + bot*wy
+	}
+	return out
+}
+
+// The mapping's anchor points on R = mouth / eye confidence (see the doc).
+const (
+	ClearRatio   = 1.0
+	FlagRatio    = 0.845
+	CoveredRatio = 0.70
+	flagScore    = 0.9
+)
+
+// Score is one face's occlusion and the ratio it came from.
+type Score struct {
+	Occlusion float64 // 0 clear .. 1 covered
+	Ratio     float64 // mean mouth-point / mean eye-point confidence
+}
+
+// Run scores every face of the batch.
+func (e *Estimator) Run(ctx context.Context, faces []Face) ([]Score, error) {
+	conf, err := e.Confidences(ctx, faces)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Score, len(faces))
+	for i, c := range conf {
+		r := Ratio(c)
+		out[i] = Score{Occlusion: FromRatio(r), Ratio: r}
+	}
+	return out, nil
+}
+
+// Ratio is the mean confidence of the mouth points (OSF 48-65) over that of
+// the eye points (OSF 36-47, the same as iBUG).
+func Ratio(c [points]float32) float64 {
+	mean := func(a, b int) float64 {
+		var s float64
+		for k := a; k < b; k++ {
+			s += float64(c[k])
+		}
+		return s / float64(b-a)
+	}
+	eyes := mean(36, 48)
+	if eyes <= 1e-6 {
+		return 0
+	}
+	return mean(48, points) / eyes
+}
+
+// FromRatio maps R to occlusion 0..1 (see the package doc).
+func FromRatio(r float64) float64 {
+	switch {
+	case r >= ClearRatio:
+		return 0
+	case r >= FlagRatio:
+		return flagScore * (ClearRatio - r) / (ClearRatio - FlagRatio)
+	case r > CoveredRatio:
+		return flagScore + (1-flagScore)*(FlagRatio-r)/(FlagRatio-CoveredRatio)
+	}
+	return 1
+}
