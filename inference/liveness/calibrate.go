@@ -29,7 +29,7 @@ var Candidates = []Candidate{
 	{"min3", func(s Scores) float64 { return min(s.V2, s.V1SE, s.Suri) }},
 	{"max3", func(s Scores) float64 { return max(s.V2, s.V1SE, s.Suri) }},
 	{"min(minivision,SURI)", func(s Scores) float64 { return min((s.V2+s.V1SE)/2, s.Suri) }},
-	{"logit-mean", func(s Scores) float64 { return sigmoid((logit(s.V2) + logit(s.V1SE) + logit(s.Suri)) / 3) }},
+	{"logit-mean", logitMean},
 }
 
 // Operating is a candidate's best threshold on the raw score and its error

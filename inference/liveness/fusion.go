@@ -8,13 +8,18 @@ const Threshold = 0.7
 // ../shared/faces (see the package doc for the table): the winning
 // candidate and its threshold on the raw score.
 const (
-	FusionName   = "max3"
-	rawThreshold = 0.9710
+	FusionName   = "logit-mean"
+	rawThreshold = 0.8381
 )
 
 // Fuse combines the per-model probabilities into the calibrated liveness:
-// the chosen raw fusion, mapped monotonically so that its threshold lands on
-// Threshold.
+// the mean log-odds of the three models (the chosen raw fusion), mapped
+// monotonically so that its threshold lands on Threshold.
 func Fuse(s Scores) float64 {
-	return Calibrated(max(s.V2, s.V1SE, s.Suri), rawThreshold)
+	return Calibrated(logitMean(s), rawThreshold)
+}
+
+// logitMean is the "logit-mean" candidate: sigmoid of the mean log-odds.
+func logitMean(s Scores) float64 {
+	return sigmoid((logit(s.V2) + logit(s.V1SE) + logit(s.Suri)) / 3)
 }

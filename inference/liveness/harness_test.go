@@ -146,7 +146,7 @@ func loadImage(t testing.TB, rel string) *imagefile.Image {
 	if err != nil {
 		t.Fatal(err)
 	}
-	img, err := imagefile.Decode(data)
+	img, err := imagefile.Decode(data, imagefile.WithMaxSide(engineDecodeSide))
 	if err != nil {
 		t.Fatalf("%s: %v", rel, err)
 	}
@@ -183,3 +183,7 @@ func scoreManifest(t testing.TB) ([]Labelled, []string) {
 	}
 	return set, names
 }
+
+// engineDecodeSide is the engine's default decode size (inference.Config
+// DecodeMaxSide): the faces are scored at the resolution the engine sees.
+const engineDecodeSide = 1280
