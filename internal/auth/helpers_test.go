@@ -33,7 +33,7 @@ type signer struct {
 	alg jwa.SignatureAlgorithm
 }
 
-func newRSA(t *testing.T, kid string) signer {
+func newRSA(t testing.TB, kid string) signer {
 	t.Helper()
 	raw, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -42,7 +42,7 @@ func newRSA(t *testing.T, kid string) signer {
 	return asSigner(t, raw, kid, jwa.RS256())
 }
 
-func newEC(t *testing.T, kid string) signer {
+func newEC(t testing.TB, kid string) signer {
 	t.Helper()
 	raw, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -51,7 +51,7 @@ func newEC(t *testing.T, kid string) signer {
 	return asSigner(t, raw, kid, jwa.ES256())
 }
 
-func asSigner(t *testing.T, raw any, kid string, alg jwa.SignatureAlgorithm) signer {
+func asSigner(t testing.TB, raw any, kid string, alg jwa.SignatureAlgorithm) signer {
 	t.Helper()
 	k, err := jwk.Import(raw)
 	if err != nil {
@@ -63,7 +63,7 @@ func asSigner(t *testing.T, raw any, kid string, alg jwa.SignatureAlgorithm) sig
 	return signer{key: k, alg: alg}
 }
 
-func (s signer) public(t *testing.T) jwk.Key {
+func (s signer) public(t testing.TB) jwk.Key {
 	t.Helper()
 	pub, err := s.key.PublicKey()
 	if err != nil {
@@ -81,7 +81,7 @@ type issuer struct {
 	discIssue string // issuer written in the discovery document; "" = srv.URL
 }
 
-func newIssuer(t *testing.T, keys ...signer) *issuer {
+func newIssuer(t testing.TB, keys ...signer) *issuer {
 	t.Helper()
 	is := &issuer{}
 	is.publish(t, keys...)
@@ -106,7 +106,7 @@ func newIssuer(t *testing.T, keys ...signer) *issuer {
 }
 
 // publish replaces the served JWKS with the public halves of keys.
-func (is *issuer) publish(t *testing.T, keys ...signer) {
+func (is *issuer) publish(t testing.TB, keys ...signer) {
 	t.Helper()
 	set := jwk.NewSet()
 	for _, k := range keys {
@@ -128,7 +128,7 @@ func (is *issuer) config() auth.Config {
 	return cfg
 }
 
-func newValidator(t *testing.T, cfg auth.Config, opts ...auth.Option) *auth.Validator {
+func newValidator(t testing.TB, cfg auth.Config, opts ...auth.Option) *auth.Validator {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -157,7 +157,7 @@ func (is *issuer) claims() map[string]any {
 	}
 }
 
-func mint(t *testing.T, s signer, claims map[string]any) string {
+func mint(t testing.TB, s signer, claims map[string]any) string {
 	t.Helper()
 	tok := jwt.New()
 	for k, v := range claims {

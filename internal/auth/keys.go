@@ -71,25 +71,30 @@ func newRemoteKeys(ctx context.Context, jwksURL string, o options) (*remoteKeys,
 }
 
 func (r *remoteKeys) keys(ctx context.Context, kid string) ([]jwk.Key, error) {
-	set, err := r.cache.Lookup(ctx, r.url)
-	if err != nil {
-		return nil, err
-	}
-	keys, err := match(set, kid)
+	keys, err := r.lookup(ctx, kid)
 	if !errors.Is(err, errUnknownKey) || kid == "" {
 		return keys, err
 	}
-	if set, err = r.refresh(ctx); err != nil {
+	return r.refresh(ctx, kid)
+}
+
+func (r *remoteKeys) lookup(ctx context.Context, kid string) ([]jwk.Key, error) {
+	set, err := r.cache.Lookup(ctx, r.url)
+	if err != nil {
 		return nil, err
 	}
 	return match(set, kid)
 }
 
-// refresh re-fetches the JWKS unless that happened less than minRefresh ago
-// (possibly by a concurrent caller that waited on the same unknown kid).
-func (r *remoteKeys) refresh(ctx context.Context) (jwk.Set, error) {
+// refresh re-fetches the JWKS for an unknown kid, unless that happened less
+// than minRefresh ago or a concurrent caller, waiting on the same new kid,
+// has just fetched it.
+func (r *remoteKeys) refresh(ctx context.Context, kid string) ([]jwk.Key, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if keys, err := r.lookup(ctx, kid); err == nil {
+		return keys, nil
+	}
 	if time.Since(r.lastRefresh) >= r.minRefresh {
 		r.lastRefresh = time.Now()
 		if _, err := r.cache.Refresh(ctx, r.url); err != nil {
@@ -97,7 +102,7 @@ func (r *remoteKeys) refresh(ctx context.Context) (jwk.Set, error) {
 			r.log.WarnContext(ctx, "auth: jwks refresh failed", "url", r.url, "error", err)
 		}
 	}
-	return r.cache.Lookup(ctx, r.url)
+	return r.lookup(ctx, kid)
 }
 
 func (r *remoteKeys) close() error {

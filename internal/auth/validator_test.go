@@ -319,3 +319,42 @@ func tamper(t *testing.T, tok string) string {
 	parts[1] = base64.RawURLEncoding.EncodeToString(body)
 	return strings.Join(parts, ".")
 }
+
+func TestConcurrentCallersShareOneRefresh(t *testing.T) {
+	is := newIssuer(t, newRSA(t, "old"))
+	v := newValidator(t, is.config(), auth.WithRefreshLimit(0))
+	rotated := newEC(t, "new")
+	is.publish(t, rotated)
+	tok := mint(t, rotated, is.claims())
+	before := is.jwksHits.Load()
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			_, err := v.Validate(context.Background(), tok)
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if got := is.jwksHits.Load() - before; got != 1 {
+		t.Errorf("8 concurrent callers with one new kid fetched the JWKS %d times, want 1", got)
+	}
+}
+
+func BenchmarkValidate(b *testing.B) {
+	for _, s := range []signer{newRSA(b, "rsa"), newEC(b, "ec")} {
+		is := newIssuer(b, s)
+		v := newValidator(b, is.config())
+		tok := mint(b, s, is.claims())
+		b.Run(s.alg.String(), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := v.Validate(context.Background(), tok); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
