@@ -1,0 +1,273 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/schollz/progressbar/v3"
+
+	"liveness/inference"
+	"liveness/inference/eyes"
+	"liveness/inference/occlusion"
+	"liveness/inference/onnx"
+	"liveness/internal/cli"
+	"liveness/internal/config"
+	"liveness/internal/scan"
+)
+
+func init() {
+	commands["eval"] = cli.Command{
+		Summary: "scan every image of a MANIFEST.tsv and print APCER/BPCER/ACER, face-count accuracy and every miss",
+		Run:     eval,
+	}
+}
+
+// evalRow is one MANIFEST.tsv line: file (relative to the manifest's folder),
+// group (real, spoof, edge), label_detail and num_faces ("n/a" for files
+// that are not images).
+type evalRow struct {
+	file, group, detail string
+	faces               int // -1: n/a, an error is expected
+}
+
+// evalOutcome is one scanned row.
+type evalOutcome struct {
+	evalRow
+	res inference.Result
+}
+
+func eval(ctx context.Context, args []string) error {
+	var modelsDir, lib, device string
+	var batch int
+	s := config.New("eval")
+	s.String(&modelsDir, "MODELS_DIR", inference.DefaultModelsDir, "folder of the ONNX models")
+	s.String(&lib, onnx.LibraryEnv, "", "ONNX Runtime shared library (default: .stack/onnxruntime)")
+	s.String(&device, "INFERENCE_DEVICE", "cpu", "cpu or cuda")
+	s.Int(&batch, "EVAL_BATCH", 8, "images per Analyze call")
+	if err := s.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", cli.ErrUsage, err)
+	}
+	if len(s.Args()) != 1 {
+		return fmt.Errorf("%w: processor eval [flags] MANIFEST.tsv", cli.ErrUsage)
+	}
+	manifest := s.Args()[0]
+	rows, err := readEvalManifest(manifest)
+	if err != nil {
+		return err
+	}
+	dev, err := onnx.ParseDevice(device)
+	if err != nil {
+		return fmt.Errorf("%w: %v", cli.ErrUsage, err)
+	}
+	eng, err := newEvalEngine(inference.Config{ModelsDir: modelsDir, LibraryPath: lib, Device: dev})
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	outs, err := scanRows(ctx, eng, filepath.Dir(manifest), rows, max(batch, 1))
+	if err != nil {
+		return err
+	}
+	report(os.Stdout, outs, eng.Thresholds().Real)
+	return nil
+}
+
+// newEvalEngine loads the engine with the eye and occlusion stages. The
+// runtime is initialised first (with the options inference.New uses) so the
+// stages' sessions can be opened before the engine.
+func newEvalEngine(cfg inference.Config) (*inference.Engine, error) {
+	if err := onnx.Init(onnx.Options{LibraryPath: cfg.LibraryPath, Device: cfg.Device, IntraOpThreads: 1, InterOpThreads: 1}); err != nil {
+		return nil, err
+	}
+	m, err := inference.LoadManifest()
+	if err != nil {
+		return nil, err
+	}
+	open := func(name string) (*onnx.Session, error) {
+		spec, err := m.Spec(name)
+		if err != nil {
+			return nil, err
+		}
+		return spec.Open(cfg.ModelsDir)
+	}
+	iris, err := open("eye-iris-mediapipe")
+	if err != nil {
+		return nil, err
+	}
+	osf, err := open("landmarks66-openseeface")
+	if err != nil {
+		return nil, err
+	}
+	cfg.Stages = append(cfg.Stages, eyes.Stage(iris), occlusion.Stage(osf))
+	return inference.New(cfg)
+}
+
+func readEvalManifest(path string) ([]evalRow, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var rows []evalRow
+	sc := bufio.NewScanner(f)
+	for line := 1; sc.Scan(); line++ {
+		c := strings.Split(sc.Text(), "\t")
+		if line == 1 && len(c) > 0 && c[0] == "file" || strings.TrimSpace(sc.Text()) == "" {
+			continue
+		}
+		if len(c) < 4 {
+			return nil, fmt.Errorf("%s:%d: want at least 4 tab-separated columns (file, group, label_detail, num_faces)", path, line)
+		}
+		n := -1
+		if v, err := strconv.Atoi(strings.TrimSpace(c[3])); err == nil {
+			n = v
+		}
+		rows = append(rows, evalRow{file: c[0], group: c[1], detail: c[2], faces: n})
+	}
+	return rows, sc.Err()
+}
+
+func scanRows(ctx context.Context, eng *inference.Engine, dir string, rows []evalRow, batch int) ([]evalOutcome, error) {
+	bar := progressbar.NewOptions(len(rows), progressbar.OptionSetWriter(os.Stderr),
+		progressbar.OptionSetDescription("eval"), progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
+	defer bar.Finish()
+	outs := make([]evalOutcome, 0, len(rows))
+	for start := 0; start < len(rows); start += batch {
+		chunk := rows[start:min(start+batch, len(rows))]
+		imgs := make([][]byte, len(chunk))
+		readErr := make([]error, len(chunk))
+		for i, r := range chunk {
+			imgs[i], readErr[i] = os.ReadFile(filepath.Join(dir, r.file))
+		}
+		res, err := eng.Analyze(ctx, imgs)
+		if err != nil {
+			return nil, err
+		}
+		for i, r := range chunk {
+			if readErr[i] != nil {
+				res[i] = inference.Result{Err: readErr[i]}
+			}
+			outs = append(outs, evalOutcome{evalRow: r, res: res[i]})
+		}
+		_ = bar.Add(len(chunk))
+	}
+	return outs, nil
+}
+
+// attackKind names the presentation-attack instrument from label_detail;
+// the first keyword found wins, in this order, so "print attack, cut-out
+// printed face" is a cut-out and "paper mask (printed face cut-out...)" a mask.
+func attackKind(detail string) string {
+	d := strings.ToLower(detail)
+	for _, k := range []struct{ word, kind string }{
+		{"mask", "mask"}, {"cut-out", "cut-out"}, {"cutout", "cut-out"},
+		{"replay", "replay"}, {"screen", "replay"}, {"monitor", "replay"}, {"print", "print"},
+	} {
+		if strings.Contains(d, k.word) {
+			return k.kind
+		}
+	}
+	return "other"
+}
+
+// report prints the ISO/IEC 30107-3 rates over the real (bona fide) and
+// spoof (attack) groups, the face-count accuracy over every row with a face
+// count, and every miss with its score.
+func report(w io.Writer, outs []evalOutcome, threshold float64) {
+	type tally struct{ n, miss int }
+	kinds := map[string]*tally{}
+	var bona, att, counted tally
+	var misses []string
+	for _, o := range outs {
+		a, err := o.res.Analysis, o.res.Err
+		score := fmt.Sprintf("livenessScore %.3f", a.LivenessScore)
+		switch {
+		case o.group == "real":
+			bona.n++
+			if err != nil || a.Result != scan.ResultReal {
+				bona.miss++
+				misses = append(misses, fmt.Sprintf("bona fide rejected  %s  result %q %s%s", o.file, a.Result, score, errNote(err)))
+			}
+		case o.group == "spoof":
+			k := attackKind(o.detail)
+			if kinds[k] == nil {
+				kinds[k] = &tally{}
+			}
+			kinds[k].n++
+			att.n++
+			if err == nil && a.Result == scan.ResultReal {
+				kinds[k].miss++
+				att.miss++
+				misses = append(misses, fmt.Sprintf("attack accepted (%s)  %s  %s", k, o.file, score))
+			}
+		}
+		counted.n++
+		if ok, why := faceCountOK(o, err); !ok {
+			counted.miss++
+			misses = append(misses, fmt.Sprintf("face count          %s  %s", o.file, why))
+		}
+	}
+	pct := func(t tally) string {
+		if t.n == 0 {
+			return "  n/a"
+		}
+		return fmt.Sprintf("%5.1f%% (%d/%d)", 100*float64(t.miss)/float64(t.n), t.miss, t.n)
+	}
+	fmt.Fprintf(w, "liveness threshold %.2f\n\n", threshold)
+	names := make([]string, 0, len(kinds))
+	for k := range kinds {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		fmt.Fprintf(w, "APCER %-10s %s\n", k, pct(*kinds[k]))
+	}
+	fmt.Fprintf(w, "APCER %-10s %s\n", "overall", pct(att))
+	fmt.Fprintf(w, "BPCER %-10s %s\n", "", pct(bona))
+	if att.n > 0 && bona.n > 0 {
+		acer := (float64(att.miss)/float64(att.n) + float64(bona.miss)/float64(bona.n)) / 2
+		fmt.Fprintf(w, "ACER  %-10s %5.1f%%\n", "", 100*acer)
+	}
+	fmt.Fprintf(w, "face-count accuracy   %5.1f%% (%d/%d)\n", 100*float64(counted.n-counted.miss)/float64(max(counted.n, 1)), counted.n-counted.miss, counted.n)
+	fmt.Fprintf(w, "\nmisses (%d):\n", len(misses))
+	for _, m := range misses {
+		fmt.Fprintln(w, "  "+m)
+	}
+}
+
+// faceCountOK: a row with a face count must give that many faces; a row
+// without one (n/a: a truncated file, not an image) must give an error.
+func faceCountOK(o evalOutcome, err error) (bool, string) {
+	if o.faces < 0 {
+		if err == nil {
+			return false, fmt.Sprintf("want an error, got %d face(s)", len(o.res.Analysis.Faces))
+		}
+		return true, ""
+	}
+	if err != nil {
+		return false, fmt.Sprintf("want %d face(s), got error: %v", o.faces, err)
+	}
+	if got := len(o.res.Analysis.Faces); got != o.faces {
+		return false, fmt.Sprintf("want %d face(s), got %d", o.faces, got)
+	}
+	return true, ""
+}
+
+func errNote(err error) string {
+	if err == nil {
+		return ""
+	}
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return "  (unreadable: " + pe.Err.Error() + ")"
+	}
+	return "  (error: " + err.Error() + ")"
+}
