@@ -1,14 +1,14 @@
 package auth
 
 import (
-	"flag"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/lestrrat-go/jwx/v3/jwa"
+
+	"liveness/internal/config"
 )
 
 // Environment variables read by RegisterFlags; each is also a flag of the
@@ -62,32 +62,20 @@ func DefaultConfig() Config {
 	}
 }
 
-// RegisterFlags binds c's fields to flags on fs. The environment variables
-// are applied at once (so a flag on the command line still wins over the
-// environment); an unparsable variable is an error naming it.
-func (c *Config) RegisterFlags(fs *flag.FlagSet) error {
-	fs.StringVar(&c.Issuer, flagName(EnvIssuer), c.Issuer, "OIDC issuer URL (required unless dev mode)")
-	fs.StringVar(&c.Audience, flagName(EnvAudience), c.Audience, "expected token audience (aud)")
-	fs.StringVar(&c.JWKSURL, flagName(EnvJWKSURL), c.JWKSURL, "JWKS URL (default: from the issuer's discovery document)")
-	fs.Func(flagName(EnvAlgorithms), "allowed JWS algorithms, comma-separated (default "+DefaultAlgorithms+")", func(s string) error {
-		c.Algorithms = splitList(s)
-		return nil
-	})
-	fs.StringVar(&c.CompanyClaim, flagName(EnvCompanyClaim), c.CompanyClaim, "claim holding the company UUID")
-	fs.StringVar(&c.ReadScope, flagName(EnvReadScope), c.ReadScope, "scope required to read")
-	fs.StringVar(&c.WriteScope, flagName(EnvWriteScope), c.WriteScope, "scope required to write")
-	fs.DurationVar(&c.ClockSkew, flagName(EnvClockSkew), c.ClockSkew, "leeway on exp/nbf/iat")
-	fs.BoolVar(&c.DevMode, flagName(EnvDevMode), c.DevMode, "trust the local dev signing key (never in production)")
-	fs.StringVar(&c.DevKeyFile, flagName(EnvDevKeyFile), c.DevKeyFile, "dev signing key file (PEM, created 0600)")
-	for _, env := range []string{EnvIssuer, EnvAudience, EnvJWKSURL, EnvAlgorithms, EnvCompanyClaim,
-		EnvReadScope, EnvWriteScope, EnvClockSkew, EnvDevMode, EnvDevKeyFile} {
-		if v, ok := os.LookupEnv(env); ok {
-			if err := fs.Set(flagName(env), v); err != nil {
-				return fmt.Errorf("%w: %s=%q: %w", ErrConfig, env, v, err)
-			}
-		}
-	}
-	return nil
+// Register declares the auth settings on a command's configuration set
+// (internal/config: flag over environment over default).
+func (c *Config) Register(s *config.Set) {
+	d := DefaultConfig()
+	s.String(&c.Issuer, EnvIssuer, "", "OIDC issuer URL (required unless dev mode)")
+	s.String(&c.Audience, EnvAudience, "", "expected token audience (aud); empty skips the check")
+	s.String(&c.JWKSURL, EnvJWKSURL, "", "JWKS URL (default: from the issuer's discovery document)")
+	s.List(&c.Algorithms, EnvAlgorithms, DefaultAlgorithms, "allowed JWS algorithms, comma-separated (asymmetric only)")
+	s.String(&c.CompanyClaim, EnvCompanyClaim, d.CompanyClaim, "claim holding the company UUID")
+	s.String(&c.ReadScope, EnvReadScope, d.ReadScope, "scope required to read")
+	s.String(&c.WriteScope, EnvWriteScope, d.WriteScope, "scope required to write")
+	s.Duration(&c.ClockSkew, EnvClockSkew, d.ClockSkew, "leeway on exp/nbf/iat")
+	s.Bool(&c.DevMode, EnvDevMode, false, "trust the local dev signing key (never in production)")
+	s.String(&c.DevKeyFile, EnvDevKeyFile, d.DevKeyFile, "dev signing key file (PEM, created 0600)")
 }
 
 // Check reports the first reason c cannot produce a safe Validator.
@@ -128,16 +116,4 @@ func parseAlgorithms(names []string) ([]jwa.SignatureAlgorithm, error) {
 		algs = append(algs, asymmetric[i])
 	}
 	return algs, nil
-}
-
-func flagName(env string) string {
-	return strings.ReplaceAll(strings.ToLower(env), "_", "-")
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }) {
-		out = append(out, f)
-	}
-	return out
 }

@@ -2,25 +2,24 @@ package auth_test
 
 import (
 	"errors"
-	"flag"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"liveness/internal/auth"
+	"liveness/internal/config"
 )
 
-func TestRegisterFlagsEnvThenFlags(t *testing.T) {
+func TestRegisterEnvThenFlags(t *testing.T) {
 	t.Setenv(auth.EnvIssuer, "https://idp.example/realms/liveness")
 	t.Setenv(auth.EnvAlgorithms, "ES256, PS256")
 	t.Setenv(auth.EnvClockSkew, "10s")
 	t.Setenv(auth.EnvDevMode, "true")
-	cfg := auth.DefaultConfig()
-	fs := flag.NewFlagSet("t", flag.ContinueOnError)
-	if err := cfg.RegisterFlags(fs); err != nil {
-		t.Fatal(err)
-	}
-	if err := fs.Parse([]string{"-auth-audience", "api", "-auth-dev-mode=false"}); err != nil {
+	var cfg auth.Config
+	s := config.New("t")
+	cfg.Register(s)
+	if err := s.Parse([]string{"-auth-audience", "api", "-auth-dev-mode=false"}); err != nil {
 		t.Fatal(err)
 	}
 	if cfg.Issuer != "https://idp.example/realms/liveness" || cfg.Audience != "api" || cfg.ClockSkew != 10*time.Second {
@@ -40,11 +39,13 @@ func TestRegisterFlagsEnvThenFlags(t *testing.T) {
 	}
 }
 
-func TestRegisterFlagsBadEnv(t *testing.T) {
+func TestRegisterBadEnv(t *testing.T) {
 	t.Setenv(auth.EnvClockSkew, "soon")
-	cfg := auth.DefaultConfig()
-	if err := cfg.RegisterFlags(flag.NewFlagSet("t", flag.ContinueOnError)); !errors.Is(err, auth.ErrConfig) {
-		t.Fatalf("err = %v, want ErrConfig", err)
+	var cfg auth.Config
+	s := config.New("t")
+	cfg.Register(s)
+	if err := s.Parse(nil); err == nil || !strings.Contains(err.Error(), auth.EnvClockSkew) {
+		t.Fatalf("err = %v, want one naming %s", err, auth.EnvClockSkew)
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"testing"
@@ -17,6 +16,7 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jwt"
 
 	"liveness/internal/auth"
+	"liveness/internal/config"
 )
 
 func devClaims() auth.DevClaims {
@@ -27,8 +27,10 @@ func TestDevModeOffByDefault(t *testing.T) {
 	if auth.DefaultConfig().DevMode {
 		t.Fatal("DefaultConfig has dev mode on")
 	}
-	cfg := auth.DefaultConfig()
-	if err := cfg.RegisterFlags(flag.NewFlagSet("t", flag.ContinueOnError)); err != nil {
+	var cfg auth.Config
+	s := config.New("t")
+	cfg.Register(s)
+	if err := s.Parse(nil); err != nil {
 		t.Fatal(err)
 	}
 	if cfg.DevMode && os.Getenv(auth.EnvDevMode) == "" {
