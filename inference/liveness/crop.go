@@ -91,13 +91,18 @@ type window struct {
 }
 
 func (w window) at(x, y, c int) float32 {
-	sx, sy := w.x0+x, w.y0+y
+	return float32(w.img.Pix[w.row(y)*w.img.Stride+3*w.col(x)+c])
+}
+
+// col and row map window coordinates to image coordinates per the border rule.
+func (w window) col(x int) int { return w.edge(w.x0+x, w.img.Width) }
+func (w window) row(y int) int { return w.edge(w.y0+y, w.img.Height) }
+
+func (w window) edge(i, n int) int {
 	if w.reflect {
-		sx, sy = reflect101(sx, w.img.Width), reflect101(sy, w.img.Height)
-	} else {
-		sx, sy = min(max(sx, 0), w.img.Width-1), min(max(sy, 0), w.img.Height-1)
+		return reflect101(i, n)
 	}
-	return float32(w.img.Pix[sy*w.img.Stride+3*sx+c])
+	return min(max(i, 0), n-1)
 }
 
 func reflect101(i, n int) int {
@@ -158,11 +163,16 @@ func areaCHW(src window, size int, dst []float32, order [3]int, mul float32) {
 	plane := size * size
 	line := make([]float32, 3*src.w)
 	acc := make([]float32, 3*plane)
+	// Source column offsets, resolved once: the border rule per pixel and
+	// channel cost as much as the averaging itself.
+	xoff := make([]int, src.w)
+	for x := range xoff {
+		xoff[x] = 3 * src.col(x)
+	}
 	for sy := range src.h {
-		for x := range src.w {
-			for c := range 3 {
-				line[3*x+c] = src.at(x, sy, c)
-			}
+		row := src.img.Pix[src.row(sy)*src.img.Stride:]
+		for x, o := range xoff {
+			line[3*x], line[3*x+1], line[3*x+2] = float32(row[o]), float32(row[o+1]), float32(row[o+2])
 		}
 		for _, ry := range rows[sy] {
 			for dx, taps := range cols {
