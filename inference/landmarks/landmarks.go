@@ -15,7 +15,10 @@
 // pitch, yaw, roll): yaw > 0 when the face turns towards the image's left
 // (r15 "left_face" +48°, the full profile e112 +71°; their mirror images
 // −50° and −73°). Roll and yaw change sign under a horizontal mirror and
-// pitch does not (TestPoseSignsUnderMirror). The pose is rough (a solvePnP
+// pitch does not (TestPoseSignsUnderMirror). Pitch > 0 when the head tilts
+// down: the model reads +12° (median) on the nine portraits labelled
+// frontal in ../shared/faces and +20° on the "head tilted down" one, so
+// PitchBias (12°) is subtracted to put a frontal face at 0. The pose is rough (a solvePnP
 // training target) and meaningless beyond about ±60° yaw, where the model
 // leaves its training range.
 package landmarks
@@ -37,6 +40,9 @@ type Runner interface {
 
 // ErrOutput: the model answered with a tensor of an unexpected size.
 var ErrOutput = errors.New("landmarks: unexpected model output")
+
+// PitchBias is the model's pitch on frontal faces, measured (see above).
+const PitchBias = 12
 
 const (
 	size    = 160
@@ -134,7 +140,7 @@ func decode(v []float32, crop geom.Box) Result {
 	for k := range points {
 		r.Points[k] = geom.Point{X: v[2*k]*crop.W() + crop.X1, Y: v[2*k+1]*crop.H() + crop.Y1}
 	}
-	r.Pitch, r.Yaw, r.Roll = float64(v[136])*90, float64(v[137])*90, float64(v[138])*90
+	r.Pitch, r.Yaw, r.Roll = float64(v[136])*90-PitchBias, float64(v[137])*90, float64(v[138])*90
 	r.EyeClosedLogits = [2]float32{v[139], v[140]}
 	r.MouthClosedLogit, r.BigMouthOpenLogit = v[141], v[142]
 	return r

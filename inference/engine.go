@@ -1,0 +1,451 @@
+// Package inference is the face-liveness inference engine: given image bytes
+// it returns the scan of DESIGN.md (result, flags, per-face measurements).
+//
+// Stages, each batched over the images (or faces) of one Analyze call:
+// decode (parallel, imagefile), detect (YuNet, one N-image run), landmarks
+// (slim160, one run over every face of the batch), then the per-face stages
+// (liveness, and eyes/occlusion when wired) behind the FaceStage interface,
+// then the pure-Go measurements (measure.go) and the decision (decide.go).
+//
+// CPU vs CUDA: on CPU, batching gains little and the cores are better spent
+// on independent images: Analyze splits a call into Workers sub-batches run
+// concurrently, each session using IntraOpThreads threads (default 1 each).
+// On CUDA a single worker runs the whole batch as true N>1 tensors.
+// See engine_bench_test.go for the measurements behind the defaults.
+package inference
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sort"
+	"sync"
+	"time"
+
+	"liveness/inference/detect"
+	"liveness/inference/geom"
+	"liveness/inference/landmarks"
+	"liveness/inference/liveness"
+	"liveness/inference/onnx"
+	"liveness/internal/imagefile"
+	"liveness/internal/scan"
+)
+
+// Config configures the engine. Zero values take the defaults noted.
+type Config struct {
+	ModelsDir      string      // default ../shared/models
+	LibraryPath    string      // ONNX Runtime library; default onnx.DefaultLibraryPath()
+	Device         onnx.Device // cpu (default) or cuda
+	IntraOpThreads int         // per session; default 1 on CPU (workers use the cores)
+	Workers        int         // concurrent sub-batches; default NumCPU on CPU, 1 on CUDA
+	MaxPixels      int64       // decompression-bomb limit; default imagefile.DefaultMaxPixels
+	DecodeMaxSide  int         // long side images are decoded to; default 1280
+	DetectMaxSide  int         // long side for detection; default detect.DefaultMaxSide
+	MinScore       float32     // detector score floor; default detect.DefaultMinScore
+	Thresholds     *Thresholds // default DefaultThresholds()
+	// Stages are extra per-face stages run after liveness (eyes, occlusion).
+	Stages []FaceStage
+}
+
+// DefaultModelsDir is MODELS_DIR's default, relative to the repository root.
+const DefaultModelsDir = "../shared/models"
+
+// FaceInput is what a per-face stage gets: the decoded image (coordinates of
+// Detection and Landmarks are in its pixels; Image.Scale maps them to the
+// original), and the scan face to fill.
+type FaceInput struct {
+	Image     *imagefile.Image
+	Detection geom.Detection
+	Landmarks *landmarks.Result
+	Face      *scan.Face
+}
+
+// FaceStage fills some fields of every face of a batch in one call.
+type FaceStage interface {
+	Name() string
+	Run(ctx context.Context, faces []FaceInput) error
+}
+
+// Result is the analysis of one image, or the error that stopped it (an
+// undecodable image fails alone, never the batch).
+type Result struct {
+	Analysis      scan.Analysis
+	Width, Height int // upright original size
+	Err           error
+}
+
+// Engine holds the loaded models; it is safe for concurrent use.
+type Engine struct {
+	cfg      Config
+	th       Thresholds
+	manifest *Manifest
+	sessions []*onnx.Session
+	det      *detect.Detector
+	lm       *landmarks.Landmarker
+	stages   []FaceStage
+	timings  *Timings
+}
+
+// New initialises ONNX Runtime (once per process) and loads every model.
+func New(cfg Config) (*Engine, error) {
+	cfg = withDefaults(cfg)
+	if err := onnx.Init(onnx.Options{LibraryPath: cfg.LibraryPath, Device: cfg.Device, IntraOpThreads: cfg.IntraOpThreads, InterOpThreads: 1}); err != nil {
+		return nil, err
+	}
+	m, err := LoadManifest()
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{cfg: cfg, th: *cfg.Thresholds, manifest: m, timings: newTimings()}
+	if err := e.load(); err != nil {
+		e.Close()
+		return nil, err
+	}
+	return e, nil
+}
+
+func withDefaults(c Config) Config {
+	if c.ModelsDir == "" {
+		c.ModelsDir = DefaultModelsDir
+	}
+	if c.Device == "" {
+		c.Device = onnx.DeviceCPU
+	}
+	if c.IntraOpThreads <= 0 {
+		c.IntraOpThreads = 1
+	}
+	if c.Workers <= 0 {
+		c.Workers = runtime.NumCPU()
+		if c.Device == onnx.DeviceCUDA {
+			c.Workers = 1
+		}
+	}
+	if c.DecodeMaxSide <= 0 {
+		c.DecodeMaxSide = 1280
+	}
+	if c.DetectMaxSide <= 0 {
+		c.DetectMaxSide = detect.DefaultMaxSide
+	}
+	if c.MinScore <= 0 {
+		c.MinScore = detect.DefaultMinScore
+	}
+	if c.Thresholds == nil {
+		t := DefaultThresholds()
+		c.Thresholds = &t
+	}
+	return c
+}
+
+func (e *Engine) open(name string) (*onnx.Session, error) {
+	spec, err := e.manifest.Spec(name)
+	if err != nil {
+		return nil, err
+	}
+	s, err := spec.Open(e.cfg.ModelsDir)
+	if err != nil {
+		return nil, err
+	}
+	e.sessions = append(e.sessions, s)
+	return s, nil
+}
+
+func (e *Engine) load() error {
+	yunet, err := e.open(ModelDetector)
+	if err != nil {
+		return err
+	}
+	e.det = detect.New(yunet, detect.WithMinScore(e.cfg.MinScore), detect.WithMaxSide(e.cfg.DetectMaxSide))
+	slim, err := e.open(ModelLandmarks68)
+	if err != nil {
+		return err
+	}
+	e.lm = landmarks.New(slim)
+	var lv liveness.Models
+	for name, dst := range map[string]*liveness.Model{ModelFASNetV2: &lv.V2, ModelFASNetV1SE: &lv.V1SE, ModelSuri128: &lv.Suri} {
+		s, err := e.open(name)
+		if err != nil {
+			return err
+		}
+		*dst = s
+	}
+	scorer, err := liveness.New(lv)
+	if err != nil {
+		return err
+	}
+	e.stages = append([]FaceStage{livenessStage{scorer}}, e.cfg.Stages...)
+	return nil
+}
+
+// Manifest is the model set the engine loaded.
+func (e *Engine) Manifest() *Manifest { return e.manifest }
+
+// ModelVersion identifies the model set, for ScanResult.ModelVersion.
+func (e *Engine) ModelVersion() string { return e.manifest.Version() }
+
+// Thresholds are the decision thresholds in use.
+func (e *Engine) Thresholds() Thresholds { return e.th }
+
+// Timings are the cumulative per-stage timings since New.
+func (e *Engine) Timings() *Timings { return e.timings }
+
+// Close releases every session.
+func (e *Engine) Close() error {
+	var errs []error
+	for _, s := range e.sessions {
+		errs = append(errs, s.Close())
+	}
+	e.sessions = nil
+	return errors.Join(errs...)
+}
+
+// Analyze scans every image. The error is for the whole call (a cancelled
+// context, a model failure); per-image problems are in Result.Err.
+func (e *Engine) Analyze(ctx context.Context, images [][]byte) ([]Result, error) {
+	out := make([]Result, len(images))
+	workers := min(e.cfg.Workers, len(images))
+	if workers <= 1 {
+		return out, e.analyze(ctx, images, out)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, workers)
+	per := (len(images) + workers - 1) / workers
+	for w := 0; w < workers; w++ {
+		lo, hi := w*per, min((w+1)*per, len(images))
+		if lo >= hi {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[w] = e.analyze(ctx, images[lo:hi], out[lo:hi])
+		}()
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
+}
+
+// analyze runs the stages over one sub-batch, batched.
+func (e *Engine) analyze(ctx context.Context, images [][]byte, out []Result) error {
+	imgs := e.decode(images, out)
+	var ok []int // indices of decoded images
+	for i, im := range imgs {
+		if im != nil {
+			ok = append(ok, i)
+		}
+	}
+	if len(ok) == 0 {
+		return ctx.Err()
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	batch := make([]*imagefile.Image, len(ok))
+	for k, i := range ok {
+		batch[k] = imgs[i]
+	}
+	t0 := time.Now()
+	dets, err := e.det.Detect(batch)
+	e.timings.add("detect", t0, len(batch))
+	if err != nil {
+		return err
+	}
+	faces := e.collect(batch, dets)
+	if err := e.faceStages(ctx, faces); err != nil {
+		return err
+	}
+	e.finish(ok, batch, dets, faces, out)
+	return nil
+}
+
+// decode decodes every image in parallel; failures land in out[i].Err.
+func (e *Engine) decode(images [][]byte, out []Result) []*imagefile.Image {
+	t0 := time.Now()
+	imgs := make([]*imagefile.Image, len(images))
+	var wg sync.WaitGroup
+	for i, data := range images {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			im, err := imagefile.Decode(data, imagefile.WithMaxSide(e.cfg.DecodeMaxSide), imagefile.WithMaxPixels(e.cfg.MaxPixels))
+			if err != nil {
+				out[i].Err = err
+				return
+			}
+			imgs[i] = im
+			out[i].Width, out[i].Height = im.Source.Width, im.Source.Height
+		}()
+	}
+	wg.Wait()
+	e.timings.add("decode", t0, len(images))
+	return imgs
+}
+
+// collect orders each image's detections largest first (the primary face
+// leads) and makes one FaceInput per face.
+func (e *Engine) collect(batch []*imagefile.Image, dets [][]geom.Detection) []FaceInput {
+	var faces []FaceInput
+	for k, im := range batch {
+		d := dets[k]
+		sort.SliceStable(d, func(a, b int) bool { return d[a].Area() > d[b].Area() })
+		for _, det := range d {
+			faces = append(faces, FaceInput{Image: im, Detection: det, Face: &scan.Face{}})
+		}
+	}
+	return faces
+}
+
+// faceStages runs landmarks, then every FaceStage, over all faces at once.
+func (e *Engine) faceStages(ctx context.Context, faces []FaceInput) error {
+	if len(faces) == 0 {
+		return nil
+	}
+	in := make([]landmarks.Face, len(faces))
+	for i, f := range faces {
+		in[i] = landmarks.Face{Image: f.Image, Box: f.Detection.Box}
+	}
+	t0 := time.Now()
+	lms, err := e.lm.Run(in)
+	e.timings.add("landmarks", t0, len(faces))
+	if err != nil {
+		return err
+	}
+	for i := range faces {
+		faces[i].Landmarks = &lms[i]
+	}
+	for _, s := range e.stages {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		t0 := time.Now()
+		err := s.Run(ctx, faces)
+		e.timings.add(s.Name(), t0, len(faces))
+		if err != nil {
+			return fmt.Errorf("inference: stage %s: %w", s.Name(), err)
+		}
+	}
+	return nil
+}
+
+// finish measures every face, maps it to original pixels and decides.
+func (e *Engine) finish(ok []int, batch []*imagefile.Image, dets [][]geom.Detection, faces []FaceInput, out []Result) {
+	t0 := time.Now()
+	next := 0
+	for k, i := range ok {
+		n := len(dets[k])
+		mine := faces[next : next+n]
+		next += n
+		sf := make([]scan.Face, n)
+		boundary := make([]bool, n)
+		for j, f := range mine {
+			e.measure(f)
+			sf[j] = *f.Face
+			boundary[j] = NearBoundary(f.Detection.Box, batch[k].Width, batch[k].Height, e.th.BoundaryMargin)
+		}
+		out[i].Analysis = Decide(sf, boundary, e.th)
+	}
+	e.timings.add("measure", t0, len(faces))
+}
+
+// measure fills the computed fields of one face and its geometry in
+// original-image pixels.
+func (e *Engine) measure(f FaceInput) {
+	s := f.Image.Scale
+	lm := f.Landmarks
+	face := f.Face
+	b := f.Detection.Box
+	face.X1, face.Y1 = int(float64(b.X1)*s+0.5), int(float64(b.Y1)*s+0.5)
+	face.X2, face.Y2 = int(float64(b.X2)*s+0.5), int(float64(b.Y2)*s+0.5)
+	face.Yaw, face.Pitch, face.Roll = clampPose(lm.Yaw), clampPose(lm.Pitch), clampPose(lm.Roll)
+	face.Landmarks68 = make([]float32, 0, scan.LandmarkCount)
+	for _, p := range lm.Points {
+		face.Landmarks68 = append(face.Landmarks68, float32(float64(p.X)*s), float32(float64(p.Y)*s))
+	}
+	face.MouthOpened = MouthOpening(&lm.Points)
+	face.EyeDistance = EyeDistance(&lm.Points, s)
+	face.FaceLuminance = Luminance(f.Image, b)
+	face.FaceQuality = Quality(QualityInputs{
+		Sharpness: Sharpness(f.Image, b), Luminance: face.FaceLuminance, EyeDistance: face.EyeDistance,
+		Yaw: lm.Yaw, Pitch: lm.Pitch, Roll: lm.Roll, Score: float64(f.Detection.Score),
+	})
+}
+
+// clampPose keeps the pose in the contract's −45…45 degrees; the flags use
+// it too, and anything beyond 10° is notFront either way.
+func clampPose(v float64) float64 { return max(-45, min(45, v)) }
+
+// livenessStage adapts inference/liveness to FaceStage.
+type livenessStage struct{ s *liveness.Scorer }
+
+func (livenessStage) Name() string { return "liveness" }
+
+func (l livenessStage) Run(ctx context.Context, faces []FaceInput) error {
+	in := make([]liveness.Face, len(faces))
+	for i, f := range faces {
+		in[i] = liveness.Face{Image: f.Image, Box: f.Detection.Box}
+	}
+	scores, err := l.s.Score(ctx, in)
+	if err != nil {
+		return err
+	}
+	for i, s := range scores {
+		faces[i].Face.Liveness = s.Fused
+	}
+	return nil
+}
+
+// Timings accumulate per-stage wall time and item counts.
+type Timings struct {
+	mu    sync.Mutex
+	total map[string]time.Duration
+	items map[string]int
+}
+
+func newTimings() *Timings {
+	return &Timings{total: map[string]time.Duration{}, items: map[string]int{}}
+}
+
+func (t *Timings) add(stage string, since time.Time, n int) {
+	d := time.Since(since)
+	t.mu.Lock()
+	t.total[stage] += d
+	t.items[stage] += n
+	t.mu.Unlock()
+}
+
+// StageTiming is one stage's cumulative time and item count (images for
+// decode and detect, faces for the others).
+type StageTiming struct {
+	Stage string
+	Total time.Duration
+	Items int
+}
+
+// Snapshot returns the timings so far, in pipeline order.
+func (t *Timings) Snapshot() []StageTiming {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []StageTiming
+	for s, d := range t.total {
+		out = append(out, StageTiming{s, d, t.items[s]})
+	}
+	order := map[string]int{"decode": 0, "detect": 1, "landmarks": 2, "liveness": 3, "measure": 9}
+	sort.Slice(out, func(a, b int) bool {
+		oa, ob := order[out[a].Stage], order[out[b].Stage]
+		if _, ok := order[out[a].Stage]; !ok {
+			oa = 5
+		}
+		if _, ok := order[out[b].Stage]; !ok {
+			ob = 5
+		}
+		return oa < ob
+	})
+	return out
+}
+
+// Reset zeroes the timings.
+func (t *Timings) Reset() {
+	t.mu.Lock()
+	t.total, t.items = map[string]time.Duration{}, map[string]int{}
+	t.mu.Unlock()
+}
