@@ -1,0 +1,312 @@
+// Package sink moves scan results from the results topic into ClickHouse:
+// a consumer-group member that gathers a batch (BatchPolicy), inserts it in
+// one INSERT, and only then commits the batch's offsets. A crash anywhere
+// redelivers rather than loses; the store de-duplicates by (company, id) and
+// version, so a redelivered batch ends as the same scans.
+//
+// While ClickHouse is down the sink retries the same batch with backoff and
+// does not fetch: memory stays bounded by one batch plus the reader's
+// prefetch queue, and the lag waits in Kafka, where it belongs.
+package sink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	kafkago "github.com/segmentio/kafka-go"
+
+	"liveness/internal/kafka"
+	"liveness/internal/scan"
+	"liveness/internal/store"
+)
+
+// ErrInvalidPolicy reports a BatchPolicy the sink cannot run with.
+var ErrInvalidPolicy = errors.New("sink: invalid batch policy")
+
+// Dead-letter headers, added to the original message's own headers.
+const (
+	HeaderReason    = "dlq-reason"    // why the event was not stored
+	HeaderTopic     = "dlq-topic"     // where it came from
+	HeaderPartition = "dlq-partition" // its partition there
+	HeaderOffset    = "dlq-offset"    // its offset there
+)
+
+// BatchPolicy says when a batch is complete: whichever limit comes first.
+type BatchPolicy struct {
+	MaxRows  int           // events per batch
+	MaxBytes int           // sum of message value sizes
+	MaxWait  time.Duration // from the batch's first event
+}
+
+// DefaultBatchPolicy: ClickHouse likes few large inserts (each makes a part
+// per partition touched, merged later); a second bounds the delay before an
+// analyst sees a result.
+var DefaultBatchPolicy = BatchPolicy{MaxRows: 10_000, MaxBytes: 32 << 20, MaxWait: time.Second}
+
+// Validate reports a policy with a non-positive limit.
+func (p BatchPolicy) Validate() error {
+	if p.MaxRows <= 0 || p.MaxBytes <= 0 || p.MaxWait <= 0 {
+		return fmt.Errorf("%w: %+v", ErrInvalidPolicy, p)
+	}
+	return nil
+}
+
+// Reader is the consumer side: kafka-go's *Reader with a group, explicit commits.
+type Reader interface {
+	FetchMessage(ctx context.Context) (kafkago.Message, error)
+	CommitMessages(ctx context.Context, msgs ...kafkago.Message) error
+}
+
+// Writer is the dead-letter producer: kafka-go's *Writer.
+type Writer interface {
+	WriteMessages(ctx context.Context, msgs ...kafkago.Message) error
+}
+
+// Store is where batches go: *store.Store.
+type Store interface {
+	InsertScans(ctx context.Context, scans []scan.ScanResult) error
+}
+
+// Decoder turns a message value into a scan result: *avro.Codec.
+type Decoder interface {
+	DecodeResult(b []byte) (*scan.ScanResult, error)
+}
+
+// Sink is one consumer-group member. Build it with New, run it with Run.
+type Sink struct {
+	r       Reader
+	dlq     Writer
+	st      Store
+	dec     Decoder
+	policy  BatchPolicy
+	log     *slog.Logger
+	m       *metrics
+	backoff backoff
+	drain   time.Duration
+}
+
+// Option tunes a Sink.
+type Option func(*Sink)
+
+// WithPolicy sets the batch policy (DefaultBatchPolicy otherwise).
+func WithPolicy(p BatchPolicy) Option { return func(s *Sink) { s.policy = p } }
+
+// WithLogger sets the logger. The sink logs ids, counts and reasons, never
+// payloads (landmarks are biometric data).
+func WithLogger(l *slog.Logger) Option { return func(s *Sink) { s.log = l } }
+
+// WithMetrics registers the sink's metrics on reg.
+func WithMetrics(reg Registerer) Option { return func(s *Sink) { s.m = newMetrics(reg) } }
+
+// WithBackoff sets the first and the longest wait between insert attempts
+// (default 200 ms doubling to 30 s, with jitter).
+func WithBackoff(first, max time.Duration) Option {
+	return func(s *Sink) { s.backoff = backoff{first: first, max: max} }
+}
+
+// WithDrainTimeout bounds the final flush after Run's context ends
+// (default 20 s, inside Kubernetes' 30 s grace period).
+func WithDrainTimeout(d time.Duration) Option { return func(s *Sink) { s.drain = d } }
+
+// New builds a sink reading r, writing scans to st and dead letters to dlq.
+func New(r Reader, dec Decoder, st Store, dlq Writer, opts ...Option) (*Sink, error) {
+	s := &Sink{
+		r: r, dec: dec, st: st, dlq: dlq,
+		policy:  DefaultBatchPolicy,
+		log:     slog.Default(),
+		backoff: backoff{first: 200 * time.Millisecond, max: 30 * time.Second},
+		drain:   20 * time.Second,
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.m == nil {
+		s.m = newMetrics(nil)
+	}
+	if err := s.policy.Validate(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// batch is what one flush writes and commits.
+type batch struct {
+	scans []scan.ScanResult
+	dead  []kafkago.Message // to the dead-letter topic, reason in a header
+	msgs  []kafkago.Message // every message of the batch, for the commit
+	bytes int
+	start time.Time
+}
+
+func (b *batch) empty() bool { return len(b.msgs) == 0 }
+
+// Run consumes until ctx ends, then flushes and commits the batch in hand
+// (within the drain timeout) and returns nil. It returns early only on a
+// reader error other than ctx's end.
+func (s *Sink) Run(ctx context.Context) error {
+	s.log.Info("sink started", "policy", fmt.Sprintf("%+v", s.policy))
+	for {
+		b, err := s.gather(ctx)
+		if err != nil && ctx.Err() == nil {
+			// The reader failed on its own: still store what we hold.
+			s.finish(b)
+			return fmt.Errorf("sink: fetch: %w", err)
+		}
+		if ctx.Err() != nil {
+			s.finish(b)
+			s.log.Info("sink stopped")
+			return nil
+		}
+		if err := s.flush(ctx, b); err != nil {
+			s.finish(b)
+			s.log.Info("sink stopped")
+			return nil
+		}
+	}
+}
+
+// finish flushes b with a fresh context bounded by the drain timeout: the
+// run's context is already over, but the batch in hand should still land
+// and be committed rather than be redelivered to the next member.
+func (s *Sink) finish(b *batch) {
+	if b == nil || b.empty() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.drain)
+	defer cancel()
+	if err := s.flush(ctx, b); err != nil {
+		s.log.Warn("sink: batch not flushed before shutdown; it will be redelivered", "events", len(b.msgs), "err", err)
+	}
+}
+
+// gather fetches until the batch is full or its wait is over. It returns
+// with what it has when ctx ends. The clock starts at the batch's first
+// event, so a quiet topic does not produce empty flushes.
+func (s *Sink) gather(ctx context.Context) (*batch, error) {
+	b := &batch{}
+	m, err := s.r.FetchMessage(ctx)
+	if err != nil {
+		return b, err
+	}
+	b.start = time.Now()
+	s.add(b, m)
+	wait, cancel := context.WithDeadline(ctx, b.start.Add(s.policy.MaxWait))
+	defer cancel()
+	for len(b.msgs) < s.policy.MaxRows && b.bytes < s.policy.MaxBytes {
+		m, err := s.r.FetchMessage(wait)
+		if err != nil {
+			if ctx.Err() == nil && wait.Err() != nil {
+				return b, nil // the batch's wait is over
+			}
+			return b, err
+		}
+		s.add(b, m)
+	}
+	return b, nil
+}
+
+// add decodes m into the batch, or marks it for the dead-letter topic.
+func (s *Sink) add(b *batch, m kafkago.Message) {
+	b.msgs = append(b.msgs, m)
+	b.bytes += len(m.Value)
+	sr, err := s.dec.DecodeResult(m.Value)
+	if err == nil {
+		err = store.ValidateScan(*sr)
+	}
+	if err != nil {
+		b.dead = append(b.dead, deadLetter(m, err))
+		return
+	}
+	b.scans = append(b.scans, *sr)
+}
+
+func deadLetter(m kafkago.Message, reason error) kafkago.Message {
+	d := kafkago.Message{Key: m.Key, Value: m.Value, Headers: append([]kafkago.Header(nil), m.Headers...)}
+	kafka.SetHeader(&d, HeaderReason, reason.Error())
+	kafka.SetHeader(&d, HeaderTopic, m.Topic)
+	kafka.SetHeader(&d, HeaderPartition, strconv.Itoa(m.Partition))
+	kafka.SetHeader(&d, HeaderOffset, strconv.FormatInt(m.Offset, 10))
+	return d
+}
+
+// flush inserts the batch, writes its dead letters, then commits. Each step
+// retries with backoff until it succeeds or ctx ends; a step is never
+// skipped, so a commit always follows a stored batch.
+func (s *Sink) flush(ctx context.Context, b *batch) error {
+	start := time.Now()
+	if len(b.scans) > 0 {
+		if err := s.retry(ctx, "insert", func(ctx context.Context) error { return s.st.InsertScans(ctx, b.scans) }); err != nil {
+			return err
+		}
+		s.m.insertSeconds.Observe(time.Since(start).Seconds())
+	}
+	if len(b.dead) > 0 {
+		for _, d := range b.dead {
+			reason, _ := kafka.Header(d, HeaderReason)
+			s.log.Warn("sink: event to dead-letter topic", "key", string(d.Key), "reason", reason)
+		}
+		if err := s.retry(ctx, "dead-letter", func(ctx context.Context) error { return s.dlq.WriteMessages(ctx, b.dead...) }); err != nil {
+			return err
+		}
+	}
+	if err := s.retry(ctx, "commit", func(ctx context.Context) error { return s.r.CommitMessages(ctx, b.msgs...) }); err != nil {
+		return err
+	}
+	s.m.stored.Add(float64(len(b.scans)))
+	s.m.dead.Add(float64(len(b.dead)))
+	s.m.batches.Inc()
+	s.m.batchRows.Observe(float64(len(b.msgs)))
+	s.m.lastFlush.SetToCurrentTime()
+	s.log.Debug("sink: batch committed", "events", len(b.msgs), "stored", len(b.scans), "dead", len(b.dead),
+		"took", time.Since(b.start).String())
+	return nil
+}
+
+// retry runs op until it succeeds or ctx ends, waiting with backoff.
+func (s *Sink) retry(ctx context.Context, what string, op func(context.Context) error) error {
+	for attempt := 0; ; attempt++ {
+		err := op(ctx)
+		if err == nil {
+			if attempt > 0 {
+				s.log.Info("sink: "+what+" succeeded after retries", "attempts", attempt+1)
+			}
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		s.m.errors.WithLabelValues(what).Inc()
+		d := s.backoff.wait(attempt)
+		s.log.Warn("sink: "+what+" failed; retrying", "attempt", attempt+1, "in", d.String(), "err", err)
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+type backoff struct{ first, max time.Duration }
+
+// wait is first·2^attempt capped at max, with ±20% jitter so that a fleet of
+// sinks does not retry in lockstep against a recovering server.
+func (b backoff) wait(attempt int) time.Duration {
+	d := b.first
+	for range attempt {
+		if d >= b.max/2 {
+			d = b.max
+			break
+		}
+		d *= 2
+	}
+	d = min(d, b.max)
+	j := time.Duration(float64(d) * 0.2 * (2*rand.Float64() - 1))
+	return d + j
+}
