@@ -118,7 +118,8 @@ func (k kind) String() string {
 
 // Codec encodes and decodes events. It is safe for concurrent use.
 type Codec struct {
-	api      havro.API
+	api      havro.API // encodes; decodes bodies larger than every tier
+	tiers    []tier
 	capture  *local
 	result   *local
 	byFP     map[uint64]*local // single-object fingerprints of our own schemas
@@ -144,10 +145,7 @@ func New(opts ...Option) (*Codec, error) {
 			return nil, err
 		}
 	}
-	c := &Codec{api: havro.Config{
-		MaxByteSliceSize:  cfg.maxBytes,
-		MaxSliceAllocSize: max(MaxFaces, scan.LandmarkCount),
-	}.Freeze()}
+	c := &Codec{api: decodeAPI(cfg.maxBytes), tiers: tiers(cfg.maxBytes)}
 	var err error
 	if c.capture, err = newLocal(kindCapture, schemas.CaptureEvent); err != nil {
 		return nil, err
@@ -160,6 +158,45 @@ func New(opts ...Option) (*Codec, error) {
 		c.registry = newRegistry(cfg.registryURL, cfg.client, c)
 	}
 	return c, nil
+}
+
+// tier is a decoding configuration for bodies of at most limit bytes.
+//
+// hamba allocates a bytes field or an array at the length the message claims
+// before it finds the message too short, so a 20-byte message claiming a
+// 16 MiB image would cost 16 MiB. No field can be longer than the body it
+// sits in, so decoding picks the smallest tier whose limit covers the body:
+// a forged length costs at most a small multiple of the message's own size.
+type tier struct {
+	limit int
+	api   havro.API
+}
+
+func tiers(maxBytes int) []tier {
+	var ts []tier
+	for _, limit := range []int{4 << 10, 64 << 10, 1 << 20} {
+		if limit < maxBytes {
+			ts = append(ts, tier{limit: limit, api: decodeAPI(limit)})
+		}
+	}
+	return ts
+}
+
+func decodeAPI(limit int) havro.API {
+	return havro.Config{
+		MaxByteSliceSize:  limit,
+		MaxSliceAllocSize: min(limit, max(MaxFaces, scan.LandmarkCount)),
+	}.Freeze()
+}
+
+// decoder returns the API to decode a body of n bytes with.
+func (c *Codec) decoder(n int) havro.API {
+	for _, t := range c.tiers {
+		if n <= t.limit {
+			return t.api
+		}
+	}
+	return c.api
 }
 
 func newLocal(k kind, text string) (*local, error) {
@@ -255,7 +292,7 @@ func (c *Codec) decode(k kind, b []byte, v any) error {
 	if err != nil {
 		return err
 	}
-	r := havro.NewReader(nil, 0, havro.WithReaderConfig(c.api)).Reset(body)
+	r := havro.NewReader(nil, 0, havro.WithReaderConfig(c.decoder(len(body)))).Reset(body)
 	r.ReadVal(s, v)
 	if r.Error != nil {
 		return fmt.Errorf("%w: %s: %w", ErrMalformed, k, r.Error)

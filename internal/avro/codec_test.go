@@ -7,6 +7,7 @@ import (
 	"errors"
 	"math"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -445,5 +446,29 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		if _, err := New(o); err == nil {
 			t.Error("bad option accepted")
 		}
+	}
+}
+
+// TestForgedLengthCostsLittle: a short message claiming a huge image must not
+// make the decoder allocate the claimed size.
+func TestForgedLengthCostsLittle(t *testing.T) {
+	c := mustCodec(t)
+	wc, err := captureToWire(sampleCapture(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := mustWire(t, c, kindCapture, wc)
+	// The empty image is the last byte; claim DefaultMaxBytes-1 bytes instead.
+	forged := binary.AppendVarint(bytes.Clone(b[:len(b)-1]), DefaultMaxBytes-1)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range 10 {
+		if _, err := c.DecodeCapture(forged); !errors.Is(err, ErrMalformed) {
+			t.Fatalf("err = %v, want ErrMalformed", err)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+		t.Fatalf("10 decodes of a %d-byte message allocated %d bytes", len(forged), n)
 	}
 }

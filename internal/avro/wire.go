@@ -252,11 +252,10 @@ func facesToWire(faces []scan.Face) ([]wireFace, error) {
 func boxToWire(i int, f scan.Face) ([4]int32, error) {
 	var box [4]int32
 	for j, v := range [4]int{f.X1, f.Y1, f.X2, f.Y2} {
-		b, err := toInt32(fmt.Sprintf("face %d box", i), v)
-		if err != nil {
-			return box, err
+		if v < math.MinInt32 || v > math.MaxInt32 {
+			return box, fmt.Errorf("%w: face %d box coordinate %d out of int range", ErrInvalid, i, v)
 		}
-		box[j] = b
+		box[j] = int32(v)
 	}
 	return box, nil
 }
