@@ -57,6 +57,14 @@ func (w *Waiters) Deliver(id uuid.UUID, o Outcome) bool {
 	return true
 }
 
+// Waiting reports whether a request waits for id.
+func (w *Waiters) Waiting(id uuid.UUID) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	_, ok := w.m[id]
+	return ok
+}
+
 // Len is the number of requests waiting (a gauge).
 func (w *Waiters) Len() int {
 	w.mu.Lock()
