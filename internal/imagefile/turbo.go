@@ -21,7 +21,15 @@ const turboAvailable = true
 // turboFlags: LIMITSCANS refuses progressive JPEGs with absurd scan counts
 // (a CPU bomb); FASTDCT and FASTUPSAMPLE trade invisible accuracy for speed
 // (see the benchmarks in bench_test.go for what they buy).
-const turboFlags = C.TJFLAG_LIMITSCANS | C.TJFLAG_FASTDCT | C.TJFLAG_FASTUPSAMPLE
+const turboFlags = flagLimitScans | flagFastDCT | flagFastUpsample
+
+// TurboJPEG flags as Go ints, so the benchmarks (test files cannot use cgo)
+// can compare them.
+const (
+	flagLimitScans   = int(C.TJFLAG_LIMITSCANS)
+	flagFastDCT      = int(C.TJFLAG_FASTDCT)
+	flagFastUpsample = int(C.TJFLAG_FASTUPSAMPLE)
+)
 
 // errTurboWarning marks a libjpeg warning (e.g. "Premature end of JPEG
 // file"): TurboJPEG returns -1 for it but has written an image, with grey
@@ -36,7 +44,7 @@ func decodeTurbo(data []byte, sw, sh, tw, th int) (*Image, error) {
 	return decodeTurboFlags(data, sw, sh, tw, th, turboFlags)
 }
 
-func decodeTurboFlags(data []byte, sw, sh, tw, th int, flags C.int) (*Image, error) {
+func decodeTurboFlags(data []byte, sw, sh, tw, th, flags int) (*Image, error) {
 	if len(data) == 0 {
 		return nil, errors.New("empty input")
 	}
@@ -58,7 +66,7 @@ func decodeTurboFlags(data []byte, sw, sh, tw, th int, flags C.int) (*Image, err
 	ow, oh := (sw+denom-1)/denom, (sh+denom-1)/denom // TJSCALED
 	img := newImage(ow, oh)
 	if C.tjDecompress2(h, src, C.ulong(len(data)), (*C.uchar)(unsafe.Pointer(&img.Pix[0])),
-		C.int(ow), C.int(img.Stride), C.int(oh), C.TJPF_RGB, flags) != 0 {
+		C.int(ow), C.int(img.Stride), C.int(oh), C.TJPF_RGB, C.int(flags)) != 0 {
 		return nil, turboErr(h)
 	}
 	return img, nil
