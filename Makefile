@@ -16,13 +16,17 @@ GOTESTSUM := $(GO) run gotest.tools/gotestsum@v1.13.0
 STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 TEST_TIMEOUT ?= 30m
 
-.PHONY: run test unit lint build bench bench-pipeline bench-query fuzz token stack-up stack-down stack-status migrate clean
+.PHONY: run test unit lint build deps bench bench-pipeline bench-query fuzz token stack-up stack-down stack-status migrate clean
 
-run: build stack-up
+run: stack-up build
 	scripts/run.sh
 
-build:
+build: deps
 	$(GO) build -o bin/ ./cmd/...
+
+## System packages (libjpeg-turbo headers for cgo; Java, Maven, npm if missing).
+deps:
+	scripts/deps.sh
 
 ## Tests: unit tests and the integration suite (build tag `integration`)
 ## against the real Kafka broker and ClickHouse server.
@@ -31,10 +35,10 @@ test: stack-up
 		-tags integration -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 ## Unit tests only: no broker, no database (ONNX Runtime and ../shared still needed by inference).
-unit:
+unit: deps
 	$(GO) test -count=1 ./...
 
-lint:
+lint: deps
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [[ -n "$$out" ]]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet -tags integration ./...
 	$(STATICCHECK) -tags integration ./...

@@ -9,6 +9,7 @@ source "$(dirname "$0")/lib.sh"
 cmd=${1:-status}
 case "$cmd" in
   up)
+    "$ROOT/scripts/deps.sh"
     "$ROOT/scripts/onnxruntime.sh" install
     if [[ -n "${KAFKA_BROKERS:-}" ]]; then log "using Kafka at $KAFKA_BROKERS"; else "$ROOT/scripts/kafka.sh" up; fi
     if [[ -n "${CLICKHOUSE_ADDR:-}" ]]; then log "using ClickHouse at $CLICKHOUSE_ADDR"; else "$ROOT/scripts/clickhouse.sh" up; fi
