@@ -33,9 +33,7 @@ type sendConfig struct {
 	Concurrency, Count, Wait                   int
 }
 
-func send(ctx context.Context, args []string) error {
-	var c sendConfig
-	s := config.New("send")
+func (c *sendConfig) register(s *config.Set) {
 	s.String(&c.URL, "INGEST_URL", "http://127.0.0.1:8080", "base URL of the ingest service")
 	s.String(&c.Token, "INGEST_TOKEN", "", "bearer token (empty: a dev token from the local dev key)")
 	s.String(&c.DevKeyFile, auth.EnvDevKeyFile, auth.DefaultDevKeyFile, "dev signing key used when no token is given")
@@ -44,6 +42,12 @@ func send(ctx context.Context, args []string) error {
 	s.Int(&c.Concurrency, "SEND_CONCURRENCY", 4, "requests in flight")
 	s.Int(&c.Count, "SEND_COUNT", 0, "captures to send, cycling through the files (0: each file once)")
 	s.Int(&c.Wait, "SEND_WAIT", 5, "seconds each request waits for its scan (Prefer: wait=N)")
+}
+
+func send(ctx context.Context, args []string) error {
+	var c sendConfig
+	s := config.New("send")
+	c.register(s)
 	fs := s.FlagSet()
 	fs.StringVar(&c.Channel, "channel", c.Channel, "shorthand for --send-channel")
 	fs.StringVar(&c.RefPrefix, "reference-prefix", c.RefPrefix, "shorthand for --send-reference-prefix")
