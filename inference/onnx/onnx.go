@@ -152,6 +152,13 @@ func sessionOptions(o Options) (*ort.SessionOptions, error) {
 		so.Destroy()
 		return nil, err
 	}
+	// The CPU arena keeps the peak of every batch size ever seen for the
+	// process's lifetime (900 MB resident after N=16 runs of the nine
+	// models); without it memory follows the current batch.
+	if err := so.SetCpuMemArena(o.Device == DeviceCUDA); err != nil {
+		so.Destroy()
+		return nil, fmt.Errorf("onnx: cpu arena: %w", err)
+	}
 	if o.Device == DeviceCUDA {
 		if err := appendCUDA(so, o.CUDADeviceID); err != nil {
 			so.Destroy()
