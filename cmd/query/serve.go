@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"liveness/internal/auth"
+	"liveness/internal/avro"
+	"liveness/internal/cli"
+	"liveness/internal/config"
+	"liveness/internal/kafka"
+	"liveness/internal/queryapi"
+	"liveness/internal/service"
+	"liveness/internal/store"
+)
+
+func init() {
+	commands["serve"] = cli.Command{Summary: "serve the query API (get, update, list, stats of scans)", Run: serve}
+}
+
+func serve(ctx context.Context, args []string) error {
+	var (
+		ch                  store.Config
+		kc                  kafka.Config
+		httpAddr, adminAddr string
+		updates, level      string
+		timeout             time.Duration
+	)
+	ac := auth.DefaultConfig()
+	s := config.New("serve")
+	ch.Register(s)
+	kc.Bind(s)
+	s.String(&httpAddr, "HTTP_ADDR", "127.0.0.1:8081", "address of the query API")
+	s.String(&adminAddr, "ADMIN_ADDR", "127.0.0.1:9182", "address of /metrics, /healthz and /readyz")
+	s.String(&updates, "UPDATES_TOPIC", kafka.TopicUpdates, "topic of analysts' updates")
+	s.Duration(&timeout, "QUERY_TIMEOUT", 10*time.Second, "bound on each request's ClickHouse and Kafka calls")
+	s.String(&level, "LOG_LEVEL", "info", "log level: debug, info, warn, error")
+	ac.Register(s)
+	if err := s.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", cli.ErrUsage, err)
+	}
+	log := service.NewLogger("query-serve", level)
+
+	v, err := auth.New(ctx, ac, auth.WithLogger(log))
+	if err != nil {
+		return err
+	}
+	defer v.Close()
+	st, err := store.Open(ch, store.WithLogger(log))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	codec, err := avro.New()
+	if err != nil {
+		return err
+	}
+	w, err := kafka.NewWriter(kc, updates, kafka.WithWriterErrorLog(log))
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+
+	admin := service.NewAdmin(adminAddr)
+	admin.AddCheck("clickhouse", st.Ping)
+	admin.AddCheck("kafka", func(ctx context.Context) error { _, err := kafka.Ping(ctx, kc); return err })
+	app := queryapi.New(st, queryapi.KafkaPublisher{W: w, Enc: codec}, v,
+		queryapi.WithLogger(log), queryapi.WithScopes(ac.ReadScope, ac.WriteScope),
+		queryapi.WithMetrics(admin.Registry), queryapi.WithTimeout(timeout))
+	if err := admin.Start(log); err != nil {
+		return err
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- app.Listen(httpAddr) }()
+	log.Info("query api listening", "addr", httpAddr, "clickhouse", ch.String(), "dev_auth", ac.DevMode)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	// Finish in-flight requests, then stop probes and scrapes.
+	log.Info("query api shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err = app.ShutdownWithContext(sctx)
+	_ = admin.Shutdown(sctx)
+	return err
+}
