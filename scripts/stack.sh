@@ -15,6 +15,7 @@ case "$cmd" in
     if [[ -n "${CLICKHOUSE_ADDR:-}" ]]; then log "using ClickHouse at $CLICKHOUSE_ADDR"; else "$ROOT/scripts/clickhouse.sh" up; fi
     ;;
   down)
+    for svc in ingest query sink processor; do stop_bg "$svc"; done
     [[ -n "${CLICKHOUSE_ADDR:-}" ]] || "$ROOT/scripts/clickhouse.sh" down
     [[ -n "${KAFKA_BROKERS:-}" ]] || "$ROOT/scripts/kafka.sh" down
     ;;
