@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"liveness/schemas"
@@ -181,5 +182,41 @@ func TestRegistryRejectsRegistration(t *testing.T) {
 	_, err := c.EncodeResult(sampleResult(0))
 	if !errors.Is(err, ErrRegistry) || !strings.Contains(err.Error(), "incompatible") {
 		t.Fatalf("err = %v, want ErrRegistry naming the registry's reason", err)
+	}
+}
+
+// TestConcurrentUse: one codec shared by goroutines, registering and
+// fetching at the same time (run with -race).
+func TestConcurrentUse(t *testing.T) {
+	reg := newFakeRegistry(t)
+	producer := mustCodec(t, WithRegistry(reg.URL, reg.Client()))
+	msg, err := producer.EncodeResult(sampleResult(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := mustCodec(t, WithRegistry(reg.URL, reg.Client()))
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for range 8 {
+		wg.Go(func() {
+			for range 20 {
+				if _, err := c.EncodeCapture(sampleCapture(100)); err != nil {
+					errs <- err
+					return
+				}
+				if _, err := c.DecodeResult(msg); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if reg.gets.Load() != 1 || reg.posts.Load() != 2 {
+		t.Fatalf("fetches %d (want 1), registrations %d (want 2)", reg.gets.Load(), reg.posts.Load())
 	}
 }
