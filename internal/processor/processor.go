@@ -1,0 +1,275 @@
+// Package processor is the inference consumer: it reads captures from the
+// captures topic in a consumer group, gathers them into batches (internal/
+// batch, Triton-style), decodes their Avro, runs the engine on the whole
+// batch (the engine decodes the images in parallel), writes one ScanResult
+// per capture to the results topic and dead letters for the captures it
+// cannot read or analyse, and only once every one of those writes is
+// acknowledged commits the batch's offsets.
+//
+// Three stages run as a pipeline, each a single goroutine so batches stay in
+// order: gather (batch N+2) | analyse (batch N+1) | deliver and commit
+// (batch N). The engine is kept busy while the previous batch is written and
+// committed; the channels between stages hold one batch each, so memory
+// stays bounded by a few batches and a slow broker backs the pipeline up
+// into Kafka, where lag belongs.
+//
+// Delivery is at-least-once; consumers de-duplicate by scan id. The rules:
+//
+//   - A batch's offsets are committed only after its results and dead
+//     letters are acknowledged (acks=all). If a write keeps failing, the
+//     processor retries it and commits nothing behind it: a later batch is
+//     never committed ahead of an earlier one that was not delivered.
+//   - Rebalances. kafka-go's Reader hands CommitMessages to the commit loop
+//     of its CURRENT generation: an offset fetched in an older generation is
+//     committed with the new generation's id, which the broker accepts even
+//     when the partition now belongs to another member (the classic group
+//     protocol checks the generation, not the assignment). Such a commit
+//     would be harmless for loss (it only names offsets whose results are
+//     acknowledged) but could rewind or race the new owner's position. So
+//     every fetched message is tagged with the reader's rebalance count at
+//     fetch time, and at commit the processor drops the messages fetched
+//     before the latest rebalance: the new generation restarted every
+//     partition from its committed offset, so those captures are read again
+//     (by us or by the new owner) and only duplicated, never lost. kafka-go
+//     itself discards prefetched messages of an older generation.
+//     The one window left: a commit sent while the group is mid-rebalance
+//     (the count not yet bumped) waits for the next generation and goes out
+//     with it; again it can only duplicate work, never skip it.
+//   - A capture that cannot be decoded (bad Avro) or analysed (bad image)
+//     goes to the dead-letter topic, key = its capture id when known, with
+//     its reason and origin in headers; the rest of its batch goes on. A
+//     failure of the whole engine call (not a context end) is retried image
+//     by image, so one poisonous image cannot block its partition.
+//   - On shutdown (Run's context ends) the batch in hand is finished,
+//     delivered and committed within the drain timeout; then Run returns
+//     and the caller closes the reader, which leaves the group.
+package processor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	kafkago "github.com/segmentio/kafka-go"
+
+	"liveness/inference"
+	"liveness/internal/batch"
+	"liveness/internal/scan"
+)
+
+// ErrConfig reports a processor that cannot run as configured.
+var ErrConfig = errors.New("processor: invalid configuration")
+
+// Reader is the consumer side: kafka-go's *Reader with a GroupID and
+// explicit commits (internal/kafka.NewReader).
+type Reader interface {
+	FetchMessage(ctx context.Context) (kafkago.Message, error)
+	CommitMessages(ctx context.Context, msgs ...kafkago.Message) error
+	Stats() kafkago.ReaderStats
+}
+
+// Writer is a producer: kafka-go's *Writer (acks=all, synchronous).
+type Writer interface {
+	WriteMessages(ctx context.Context, msgs ...kafkago.Message) error
+}
+
+// Codec reads captures and writes results: *avro.Codec.
+type Codec interface {
+	DecodeCapture(b []byte) (*scan.Capture, error)
+	EncodeResult(v *scan.ScanResult) ([]byte, error)
+}
+
+// Analyzer is the inference engine: *inference.Engine. Analyze returns one
+// Result per image; per-image failures are in Result.Err.
+type Analyzer interface {
+	Analyze(ctx context.Context, images [][]byte) ([]inference.Result, error)
+	ModelVersion() string
+}
+
+// DefaultPolicy: 16 captures fill the engine's workers on a CPU node (two
+// cores, two sub-batches of 8) without making the last capture of a batch
+// wait long; 25 ms of gathering is small next to ~45 ms of inference per
+// image, so a lone capture is not held back noticeably; 64 MiB bounds the
+// memory of a batch of large phone photos.
+var DefaultPolicy = batch.Policy{MaxItems: 16, MaxBytes: 64 << 20, MaxWait: 25 * time.Millisecond}
+
+// Processor is one consumer-group member. Build it with New, run it with Run.
+type Processor struct {
+	r       Reader
+	results Writer
+	dlq     Writer
+	codec   Codec
+	engine  Analyzer
+	topic   string // source topic, for the dead-letter headers' fallback
+	policy  batch.Policy
+	log     *slog.Logger
+	m       *metrics
+	gens    *generations
+	drain   time.Duration
+	backoff backoff
+	now     func() time.Time
+}
+
+// Option tunes a Processor.
+type Option func(*Processor)
+
+// WithPolicy sets the batch policy (DefaultPolicy otherwise).
+func WithPolicy(p batch.Policy) Option { return func(pr *Processor) { pr.policy = p } }
+
+// WithLogger sets the logger. The processor logs ids, counts and reasons,
+// never image bytes or landmarks.
+func WithLogger(l *slog.Logger) Option { return func(pr *Processor) { pr.log = l } }
+
+// WithMetrics registers the processor's metrics on reg (service.Admin's
+// Registry). The engine's per-stage timings are exported too when the
+// Analyzer has Timings() (as *inference.Engine does).
+func WithMetrics(reg Registerer) Option { return func(pr *Processor) { pr.m = newMetrics(reg) } }
+
+// WithDrainTimeout bounds finishing the batch in hand after Run's context
+// ends (default 20 s, inside Kubernetes' 30 s grace period).
+func WithDrainTimeout(d time.Duration) Option { return func(pr *Processor) { pr.drain = d } }
+
+// WithBackoff sets the first and the longest wait between write attempts
+// (default 100 ms doubling to 10 s).
+func WithBackoff(first, max time.Duration) Option {
+	return func(pr *Processor) { pr.backoff = backoff{first: first, max: max} }
+}
+
+// WithSourceTopic names the captures topic in dead-letter headers when a
+// message does not carry its topic (kafka-go's fetched messages do).
+func WithSourceTopic(t string) Option { return func(pr *Processor) { pr.topic = t } }
+
+// New builds a processor reading r, analysing with engine, writing results
+// and dead letters.
+func New(r Reader, codec Codec, engine Analyzer, results, dlq Writer, opts ...Option) (*Processor, error) {
+	if r == nil || codec == nil || engine == nil || results == nil || dlq == nil {
+		return nil, fmt.Errorf("%w: reader, codec, engine and both writers are required", ErrConfig)
+	}
+	p := &Processor{
+		r: r, codec: codec, engine: engine, results: results, dlq: dlq,
+		policy:  DefaultPolicy,
+		log:     slog.Default(),
+		drain:   20 * time.Second,
+		backoff: backoff{first: 100 * time.Millisecond, max: 10 * time.Second},
+		now:     time.Now,
+	}
+	for _, o := range opts {
+		o(p)
+	}
+	if err := p.policy.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	if p.m == nil {
+		p.m = newMetrics(nil)
+	}
+	if t, ok := engine.(timed); ok {
+		p.m.watchEngine(t)
+	}
+	p.gens = &generations{r: r, m: p.m}
+	return p, nil
+}
+
+// fetched is a message with the reader's rebalance count when it was fetched.
+type fetched struct {
+	msg kafkago.Message
+	gen uint64
+}
+
+// job is a gathered batch on its way through the pipeline.
+type job struct {
+	b       batch.Batch[fetched]
+	results []kafkago.Message
+	dead    []kafkago.Message
+	err     error // the batch could not be analysed (the drain ended): not delivered
+}
+
+// Run consumes until ctx ends, then finishes the batch in hand (within the
+// drain timeout) and returns nil. It returns an error when the reader fails
+// for another reason, or when a batch could not be delivered before the
+// drain ended (nothing behind it was committed). The caller closes the
+// reader afterwards, which commits nothing more and leaves the group.
+func (p *Processor) Run(ctx context.Context) error {
+	b, err := batch.New(p.policy, p.fetch, func(f fetched) int { return len(f.msg.Value) })
+	if err != nil {
+		return err
+	}
+	// work outlives ctx by the drain timeout: the batch in hand is finished
+	// with it after SIGTERM.
+	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+	stopDrain := context.AfterFunc(ctx, func() { time.AfterFunc(p.drain, cancelWork) })
+	defer stopDrain()
+	stopLag := p.gens.poll(ctx, 5*time.Second)
+	defer stopLag()
+
+	p.log.Info("processor started", "policy", p.policy.String())
+	gathered := make(chan *job, 1)
+	analysed := make(chan *job, 1)
+	var wg sync.WaitGroup
+	var gatherErr, deliverErr error
+	wg.Add(3)
+	go func() { defer wg.Done(); defer close(gathered); gatherErr = p.gather(ctx, b, gathered) }()
+	go func() { defer wg.Done(); defer close(analysed); p.analyseAll(work, gathered, analysed) }()
+	go func() { defer wg.Done(); deliverErr = p.deliverAll(work, analysed, cancelWork) }()
+	wg.Wait()
+	p.log.Info("processor stopped")
+	if deliverErr != nil {
+		return deliverErr
+	}
+	if gatherErr != nil && ctx.Err() == nil {
+		return fmt.Errorf("processor: fetch: %w", gatherErr)
+	}
+	return nil
+}
+
+// fetch is the batcher's source: one message, tagged with its generation.
+func (p *Processor) fetch(ctx context.Context) (fetched, error) {
+	m, err := p.r.FetchMessage(ctx)
+	if err != nil {
+		return fetched{}, err
+	}
+	return fetched{msg: m, gen: p.gens.current()}, nil
+}
+
+// gather hands batches on until ctx ends or the reader fails; the batch in
+// hand at that point is handed on too.
+func (p *Processor) gather(ctx context.Context, b *batch.Batcher[fetched], out chan<- *job) error {
+	for {
+		bt, err := b.Next(ctx)
+		if bt.Len() > 0 {
+			p.m.observeBatch(bt.Len(), bt.Wait(), string(bt.Reason))
+			// Handing on is not cancelled by ctx: a gathered batch is finished.
+			out <- &job{b: bt}
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+func (p *Processor) analyseAll(ctx context.Context, in <-chan *job, out chan<- *job) {
+	for j := range in {
+		p.analyse(ctx, j)
+		out <- j
+	}
+}
+
+// deliverAll writes and commits each batch in order. When a batch cannot
+// be delivered (the drain ended), it stops the pipeline: nothing behind an
+// undelivered batch may be committed.
+func (p *Processor) deliverAll(ctx context.Context, in <-chan *job, stop context.CancelFunc) error {
+	var failed error
+	for j := range in {
+		if failed != nil {
+			continue // drain the pipeline without committing
+		}
+		if err := p.deliver(ctx, j); err != nil {
+			failed = err
+			stop()
+		}
+	}
+	return failed
+}
