@@ -29,9 +29,7 @@ func TestConsumerGroupSharesPartitions(t *testing.T) {
 	defer cancel()
 
 	topic := unique("test.group")
-	if _, err := EnsureTopics(ctx, cfg, TopicSpec{Name: topic, Partitions: 12}); err != nil {
-		t.Fatal(err)
-	}
+	createTopics(ctx, t, cfg, TopicSpec{Name: topic, Partitions: 12})
 	group := unique("test-group")
 
 	got := make(chan received, n*2)

@@ -9,6 +9,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	kafkago "github.com/segmentio/kafka-go"
 )
 
 // localConfig is the broker of scripts/kafka.sh, or the one KAFKA_BROKERS
@@ -33,4 +35,39 @@ func unique(prefix string) string {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	return prefix + "-" + hex.EncodeToString(b)
+}
+
+// createTopics creates fresh test topics and deletes them when the test ends,
+// so runs do not pile up partitions (and 200 KB images) on the local broker.
+func createTopics(ctx context.Context, t *testing.T, cfg Config, specs ...TopicSpec) {
+	t.Helper()
+	created, err := EnsureTopics(ctx, cfg, specs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(created) != len(specs) {
+		t.Fatalf("created %v of %d fresh topics", created, len(specs))
+	}
+	t.Cleanup(func() { deleteTopics(t, cfg, created...) })
+}
+
+func deleteTopics(t *testing.T, cfg Config, names ...string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cl, err := cfg.Client()
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	defer CloseIdle(cl)
+	res, err := cl.DeleteTopics(ctx, &kafkago.DeleteTopicsRequest{Topics: names})
+	if err != nil {
+		t.Errorf("delete test topics: %v", err)
+		return
+	}
+	for name, err := range res.Errors {
+		if err != nil {
+			t.Errorf("delete %s: %v", name, err)
+		}
+	}
 }

@@ -22,9 +22,7 @@ func TestLargeMessageFitsCapturesTopic(t *testing.T) {
 	defer cancel()
 	spec := Topics[0] // captures settings
 	spec.Name = unique("test.large")
-	if _, err := EnsureTopics(ctx, cfg, spec); err != nil {
-		t.Fatal(err)
-	}
+	createTopics(ctx, t, cfg, spec)
 	value := make([]byte, 10<<20+64<<10) // 10 MiB image + 64 KiB of envelope
 	_, _ = rand.Read(value)
 

@@ -131,9 +131,23 @@ func TestPipelineAvroThroughBroker(t *testing.T) {
 	capSpec, resSpec := kafka.Topics[0], kafka.Topics[1]
 	capSpec.Name += ".test-" + suffix
 	resSpec.Name += ".test-" + suffix
-	if _, err := kafka.EnsureTopics(ctx, cfg, capSpec, resSpec); err != nil {
-		t.Fatal(err)
+	if created, err := kafka.EnsureTopics(ctx, cfg, capSpec, resSpec); err != nil || len(created) != 2 {
+		t.Fatalf("create fresh topics: %v %v", created, err)
 	}
+	// The captures topic holds 200 MB of images: delete both when done.
+	t.Cleanup(func() {
+		cl, err := cfg.Client()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer kafka.CloseIdle(cl)
+		dctx, dcancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer dcancel()
+		if _, err := cl.DeleteTopics(dctx, &kafkago.DeleteTopicsRequest{Topics: []string{capSpec.Name, resSpec.Name}}); err != nil {
+			t.Errorf("delete test topics: %v", err)
+		}
+	})
 
 	// Produce both streams concurrently, as ingest and processor would.
 	var wg sync.WaitGroup

@@ -31,6 +31,7 @@ func TestEnsureTopicsCreatesWithSettingsAndIsIdempotent(t *testing.T) {
 	if len(created) != 1 || created[0] != spec.Name {
 		t.Fatalf("created %v, want [%s]", created, spec.Name)
 	}
+	t.Cleanup(func() { deleteTopics(t, cfg, spec.Name) })
 
 	// Second call, with a different partition count: existing topics are left
 	// alone, and that is success.
