@@ -15,9 +15,11 @@
 // Decoding accepts both framings whatever the configuration. Times travel as
 // timestamp-millis: a round trip yields UTC truncated to the millisecond.
 //
-// The binary codec is github.com/hamba/avro/v2: it measured several times
-// faster than github.com/linkedin/goavro/v2 on a ScanResult (see the
-// benchmark in bench_test.go and the project's report).
+// The binary codec is github.com/hamba/avro/v2, which DESIGN.md allows where
+// it is measurably faster than github.com/linkedin/goavro/v2: on a ScanResult
+// with one face (bench_test.go, shared 2-core AMD EPYC, median of 10) it took
+// 4.6 µs CPU / 6 allocs to encode and 6.4 µs / 8 allocs to decode, against
+// goavro's 16.1 µs / 182 and 23.6 µs / 195: about 3.5x less CPU.
 package avro
 
 import (
