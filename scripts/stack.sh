@@ -11,7 +11,9 @@ case "$cmd" in
   up)
     "$ROOT/scripts/deps.sh"
     "$ROOT/scripts/onnxruntime.sh" install
-    if [[ -n "${KAFKA_BROKERS:-}" ]]; then log "using Kafka at $KAFKA_BROKERS"; else "$ROOT/scripts/kafka.sh" up; fi
+    # The jars are installed even for an external cluster: the TLS/SASL test
+    # starts a broker of its own from them.
+    if [[ -n "${KAFKA_BROKERS:-}" ]]; then log "using Kafka at $KAFKA_BROKERS"; "$ROOT/scripts/kafka.sh" install; else "$ROOT/scripts/kafka.sh" up; fi
     if [[ -n "${CLICKHOUSE_ADDR:-}" ]]; then log "using ClickHouse at $CLICKHOUSE_ADDR"; else "$ROOT/scripts/clickhouse.sh" up; fi
     ;;
   down)
