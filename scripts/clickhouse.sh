@@ -9,6 +9,8 @@
 # install: only the package install (no server start).
 # down:    stops the server by its recorded PID.
 # status:  exit 0 when the server answers /ping, non-zero otherwise.
+# check-current: runs the migrations on a current ClickHouse engine (chDB from
+#          PyPI, in a venv under $STACK_DIR) to check they are valid beyond 18.16.
 # The package's own /etc/clickhouse-server config and its system service are
 # never used.
 source "$(dirname "$0")/lib.sh"
@@ -99,10 +101,22 @@ status() {
   return 1
 }
 
+CHDB_VERSION=4.4.0 # ClickHouse 26.9
+
+check_current() {
+  local venv="$STACK_DIR/chdb-venv"
+  if [[ ! -x "$venv/bin/python" ]] || ! "$venv/bin/python" -c "import chdb" 2>/dev/null; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q "chdb==$CHDB_VERSION"
+  fi
+  "$venv/bin/python" "$ROOT/scripts/clickhouse/check_current.py"
+}
+
 case "${1:-status}" in
   up) up ;;
   install) install ;;
   down) stop_bg clickhouse ;;
   status) status ;;
-  *) echo "usage: $0 up|install|down|status" >&2; exit 2 ;;
+  check-current) check_current ;;
+  *) echo "usage: $0 up|install|down|status|check-current" >&2; exit 2 ;;
 esac
