@@ -4,20 +4,18 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"regexp"
-	"strconv"
 	"strings"
 )
 
 // ErrInvalidConfig reports a configuration the store refuses to start with.
 var ErrInvalidConfig = errors.New("store: invalid config")
 
-// Config says where ClickHouse is and how to reach it. Every field has an
-// environment variable and a flag; the defaults reach the local stack
-// (scripts/clickhouse.sh).
+// Config says where ClickHouse is and how to reach it. Register (register.go)
+// binds every field to its environment variable and flag; the defaults reach
+// the local stack (scripts/clickhouse.sh).
 type Config struct {
 	Addr          string // CLICKHOUSE_ADDR: host:port of the native protocol, comma-separated for several
 	Database      string // CLICKHOUSE_DATABASE
@@ -34,38 +32,6 @@ const (
 	DefaultDatabase = "face_liveness"
 	DefaultUsername = "default"
 )
-
-// ConfigFromEnv reads the CLICKHOUSE_* environment variables over the defaults.
-func ConfigFromEnv() (Config, error) {
-	c := Config{
-		Addr:          envOr("CLICKHOUSE_ADDR", DefaultAddr),
-		Database:      envOr("CLICKHOUSE_DATABASE", DefaultDatabase),
-		Username:      envOr("CLICKHOUSE_USERNAME", DefaultUsername),
-		Password:      os.Getenv("CLICKHOUSE_PASSWORD"),
-		CAFile:        os.Getenv("CLICKHOUSE_CA_FILE"),
-		TLSServerName: os.Getenv("CLICKHOUSE_TLS_SERVER_NAME"),
-	}
-	if v := os.Getenv("CLICKHOUSE_TLS"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return Config{}, fmt.Errorf("%w: CLICKHOUSE_TLS=%q is not a boolean", ErrInvalidConfig, v)
-		}
-		c.TLS = b
-	}
-	return c, nil
-}
-
-// RegisterFlags adds a flag per field, defaulting to the config's current
-// values (typically ConfigFromEnv's), so a flag overrides its variable.
-func (c *Config) RegisterFlags(fs *flag.FlagSet) {
-	fs.StringVar(&c.Addr, "clickhouse-addr", c.Addr, "ClickHouse native address(es), host:port[,host:port] (env CLICKHOUSE_ADDR)")
-	fs.StringVar(&c.Database, "clickhouse-database", c.Database, "ClickHouse database (env CLICKHOUSE_DATABASE)")
-	fs.StringVar(&c.Username, "clickhouse-username", c.Username, "ClickHouse user (env CLICKHOUSE_USERNAME)")
-	fs.StringVar(&c.Password, "clickhouse-password", c.Password, "ClickHouse password (env CLICKHOUSE_PASSWORD)")
-	fs.BoolVar(&c.TLS, "clickhouse-tls", c.TLS, "connect to ClickHouse over TLS (env CLICKHOUSE_TLS)")
-	fs.StringVar(&c.CAFile, "clickhouse-ca-file", c.CAFile, "PEM CA bundle for ClickHouse TLS (env CLICKHOUSE_CA_FILE)")
-	fs.StringVar(&c.TLSServerName, "clickhouse-tls-server-name", c.TLSServerName, "expected name in ClickHouse's certificate (env CLICKHOUSE_TLS_SERVER_NAME)")
-}
 
 // Validate checks what would otherwise fail later and less clearly.
 func (c Config) Validate() error {
@@ -129,11 +95,4 @@ func quoteIdent(name string) (string, error) {
 		return "", fmt.Errorf("%w: database name %q must match %s", ErrInvalidConfig, name, identRe)
 	}
 	return "`" + name + "`", nil
-}
-
-func envOr(key, def string) string {
-	if v, ok := os.LookupEnv(key); ok && v != "" {
-		return v
-	}
-	return def
 }

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"liveness/internal/config"
 )
 
 func TestLoadMigrations(t *testing.T) {
@@ -62,19 +64,20 @@ func TestConfigValidate(t *testing.T) {
 	}
 }
 
-func TestConfigFromEnv(t *testing.T) {
-	t.Setenv("CLICKHOUSE_ADDR", "ch1:9000,ch2:9000")
+func TestConfigRegister(t *testing.T) {
+	t.Setenv("CLICKHOUSE_ADDR", "ch1:9000, ch2:9000")
 	t.Setenv("CLICKHOUSE_TLS", "true")
-	t.Setenv("CLICKHOUSE_DATABASE", "")
-	c, err := ConfigFromEnv()
-	if err != nil {
+	var c Config
+	set := config.New("test")
+	c.Register(set)
+	if err := set.Parse([]string{"--clickhouse-username=reader"}); err != nil {
 		t.Fatal(err)
 	}
-	if got := c.addrs(); len(got) != 2 || got[1] != "ch2:9000" || !c.TLS || c.Database != DefaultDatabase {
+	if got := c.addrs(); len(got) != 2 || got[1] != "ch2:9000" || !c.TLS || c.Database != DefaultDatabase || c.Username != "reader" {
 		t.Fatalf("config %+v", c)
 	}
-	t.Setenv("CLICKHOUSE_TLS", "maybe")
-	if _, err := ConfigFromEnv(); !errors.Is(err, ErrInvalidConfig) {
-		t.Fatalf("CLICKHOUSE_TLS=maybe: err = %v", err)
+	c.Password = "s3cret-pw"
+	if strings.Contains(c.String(), c.Password) {
+		t.Fatalf("String() leaks the password: %s", c)
 	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"liveness/internal/config"
 	"liveness/internal/scan"
 )
 
@@ -31,8 +32,10 @@ func TestMain(m *testing.M) {
 }
 
 func runWithDatabase(m *testing.M) int {
-	cfg, err := ConfigFromEnv()
-	if err != nil {
+	var cfg Config
+	set := config.New("store-test")
+	cfg.Register(set) // CLICKHOUSE_* from the environment, local defaults otherwise
+	if err := set.Parse(nil); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
