@@ -21,6 +21,7 @@ func init() {
 type serveConfig struct {
 	HTTPAddr, AdminAddr, LogLevel string
 	PublishTimeout, DrainTimeout  time.Duration
+	Topics                        topics
 	Kafka                         kafka.Config
 	Avro                          avro.Settings
 	Auth                          auth.Config
@@ -33,10 +34,23 @@ func (c *serveConfig) register(s *config.Set) {
 	s.String(&c.LogLevel, "LOG_LEVEL", "info", "log level: debug, info, warn, error")
 	s.Duration(&c.PublishTimeout, "INGEST_PUBLISH_TIMEOUT", 5*time.Second, "bound on publishing one capture; past it the client gets 503")
 	s.Duration(&c.DrainTimeout, "SHUTDOWN_TIMEOUT", 30*time.Second, "how long SIGTERM waits for in-flight requests")
+	c.Topics.register(s)
 	c.Kafka.Bind(s)
 	c.Avro.Register(s)
 	c.Auth.Register(s)
 	c.Ingest.Register(s)
+}
+
+// topics are the ones ingest writes and reads, named like the processor's
+// PROCESSOR_*_TOPIC settings (one service prefix, one setting per topic):
+// the defaults are the platform's topics; tests and side-by-side deployments
+// point a service at others.
+type topics struct{ Captures, Results, DeadLetter string }
+
+func (t *topics) register(s *config.Set) {
+	s.String(&t.Captures, "INGEST_CAPTURES_TOPIC", kafka.TopicCaptures, "topic the captures are published to")
+	s.String(&t.Results, "INGEST_RESULTS_TOPIC", kafka.TopicResults, "topic of the scan results answered to requests")
+	s.String(&t.DeadLetter, "INGEST_DLQ_TOPIC", kafka.TopicCapturesDLQ, "the processor's dead-letter topic (refused captures are answered 422)")
 }
 
 func serve(ctx context.Context, args []string) error {
@@ -56,7 +70,7 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer validator.Close()
-	writer, err := kafka.NewWriter(c.Kafka, kafka.TopicCaptures, kafka.WithWriterErrorLog(log))
+	writer, err := kafka.NewWriter(c.Kafka, c.Topics.Captures, kafka.WithWriterErrorLog(log))
 	if err != nil {
 		return err
 	}
@@ -66,7 +80,7 @@ func serve(ctx context.Context, args []string) error {
 	waiters := ingest.NewWaiters()
 	listenCtx, stopListening := context.WithCancel(context.WithoutCancel(ctx))
 	listener := &ingest.Listener{Kafka: c.Kafka, Codec: codec, Waiters: waiters, Log: log,
-		Results: kafka.TopicResults, DeadLetter: kafka.TopicCapturesDLQ}
+		Results: c.Topics.Results, DeadLetter: c.Topics.DeadLetter}
 	listening, err := listener.Run(listenCtx)
 	if err != nil {
 		stopListening()
