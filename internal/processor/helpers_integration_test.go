@@ -208,4 +208,3 @@ func committedAll(t *testing.T, cfg kafka.Config, group, topic string) (bool, st
 	}
 	return true, ""
 }
-
