@@ -24,9 +24,11 @@ import (
 	"time"
 
 	"liveness/inference/detect"
+	"liveness/inference/eyes"
 	"liveness/inference/geom"
 	"liveness/inference/landmarks"
 	"liveness/inference/liveness"
+	"liveness/inference/occlusion"
 	"liveness/inference/onnx"
 	"liveness/internal/imagefile"
 	"liveness/internal/scan"
@@ -44,28 +46,10 @@ type Config struct {
 	DetectMaxSide  int         // long side for detection; default detect.DefaultMaxSide
 	MinScore       float32     // detector score floor; default detect.DefaultMinScore
 	Thresholds     *Thresholds // default DefaultThresholds()
-	// Stages are extra per-face stages run after liveness (eyes, occlusion).
-	Stages []FaceStage
 }
 
 // DefaultModelsDir is MODELS_DIR's default, relative to the repository root.
 const DefaultModelsDir = "../shared/models"
-
-// FaceInput is what a per-face stage gets: the decoded image (coordinates of
-// Detection and Landmarks are in its pixels; Image.Scale maps them to the
-// original), and the scan face to fill.
-type FaceInput struct {
-	Image     *imagefile.Image
-	Detection geom.Detection
-	Landmarks *landmarks.Result
-	Face      *scan.Face
-}
-
-// FaceStage fills some fields of every face of a batch in one call.
-type FaceStage interface {
-	Name() string
-	Run(ctx context.Context, faces []FaceInput) error
-}
 
 // Result is the analysis of one image, or the error that stopped it (an
 // undecodable image fails alone, never the batch).
@@ -83,7 +67,7 @@ type Engine struct {
 	sessions []*onnx.Session
 	det      *detect.Detector
 	lm       *landmarks.Landmarker
-	stages   []FaceStage
+	stages   []faceStage
 	timings  *Timings
 }
 
@@ -173,7 +157,15 @@ func (e *Engine) load() error {
 	if err != nil {
 		return err
 	}
-	e.stages = append([]FaceStage{livenessStage{scorer}}, e.cfg.Stages...)
+	iris, err := e.open(ModelIris)
+	if err != nil {
+		return err
+	}
+	osf, err := e.open(ModelLandmarks66)
+	if err != nil {
+		return err
+	}
+	e.stages = []faceStage{livenessStage{scorer}, eyesStage{eyes.New(iris)}, occlusionStage{occlusion.New(osf)}}
 	return nil
 }
 
@@ -282,21 +274,21 @@ func (e *Engine) decode(images [][]byte, out []Result) []*imagefile.Image {
 }
 
 // collect orders each image's detections largest first (the primary face
-// leads) and makes one FaceInput per face.
-func (e *Engine) collect(batch []*imagefile.Image, dets [][]geom.Detection) []FaceInput {
-	var faces []FaceInput
+// leads) and makes one faceInput per face.
+func (e *Engine) collect(batch []*imagefile.Image, dets [][]geom.Detection) []faceInput {
+	var faces []faceInput
 	for k, im := range batch {
 		d := dets[k]
 		sort.SliceStable(d, func(a, b int) bool { return d[a].Area() > d[b].Area() })
 		for _, det := range d {
-			faces = append(faces, FaceInput{Image: im, Detection: det, Face: &scan.Face{}})
+			faces = append(faces, faceInput{Image: im, Detection: det, Face: &scan.Face{}})
 		}
 	}
 	return faces
 }
 
 // faceStages runs landmarks, then every FaceStage, over all faces at once.
-func (e *Engine) faceStages(ctx context.Context, faces []FaceInput) error {
+func (e *Engine) faceStages(ctx context.Context, faces []faceInput) error {
 	if len(faces) == 0 {
 		return nil
 	}
@@ -328,7 +320,7 @@ func (e *Engine) faceStages(ctx context.Context, faces []FaceInput) error {
 }
 
 // finish measures every face, maps it to original pixels and decides.
-func (e *Engine) finish(ok []int, batch []*imagefile.Image, dets [][]geom.Detection, faces []FaceInput, out []Result) {
+func (e *Engine) finish(ok []int, batch []*imagefile.Image, dets [][]geom.Detection, faces []faceInput, out []Result) {
 	t0 := time.Now()
 	next := 0
 	for k, i := range ok {
@@ -349,7 +341,7 @@ func (e *Engine) finish(ok []int, batch []*imagefile.Image, dets [][]geom.Detect
 
 // measure fills the computed fields of one face and its geometry in
 // original-image pixels.
-func (e *Engine) measure(f FaceInput) {
+func (e *Engine) measure(f faceInput) {
 	s := f.Image.Scale
 	lm := f.Landmarks
 	face := f.Face
@@ -373,26 +365,6 @@ func (e *Engine) measure(f FaceInput) {
 // clampPose keeps the pose in the contract's −45…45 degrees; the flags use
 // it too, and anything beyond 10° is notFront either way.
 func clampPose(v float64) float64 { return max(-45, min(45, v)) }
-
-// livenessStage adapts inference/liveness to FaceStage.
-type livenessStage struct{ s *liveness.Scorer }
-
-func (livenessStage) Name() string { return "liveness" }
-
-func (l livenessStage) Run(ctx context.Context, faces []FaceInput) error {
-	in := make([]liveness.Face, len(faces))
-	for i, f := range faces {
-		in[i] = liveness.Face{Image: f.Image, Box: f.Detection.Box}
-	}
-	scores, err := l.s.Score(ctx, in)
-	if err != nil {
-		return err
-	}
-	for i, s := range scores {
-		faces[i].Face.Liveness = s.Fused
-	}
-	return nil
-}
 
 // Timings accumulate per-stage wall time and item counts.
 type Timings struct {

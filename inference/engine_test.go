@@ -187,6 +187,14 @@ func TestEngineFlagsOnSharedFaces(t *testing.T) {
 		check(f, "closed mouth < 0.1", func(a scan.Analysis) bool { return a.Faces[0].MouthOpened < 0.1 })
 	}
 	check("spoof/s101_phone_screen_face_held_over_face.jpg", "open mouth", func(a scan.Analysis) bool { return a.MouthOpened })
+	// The eye and occlusion stages are part of every engine New builds.
+	check("real/r12_eyes_closed.jpeg", "eyeClosed", func(a scan.Analysis) bool { return a.EyeClosed })
+	for _, f := range []string{"real/r14_face_mask.jpg", "edge/e115_real_person_surgical_mask.jpg"} {
+		check(f, "occluded", func(a scan.Analysis) bool { return a.Occluded })
+	}
+	check("real/r124_selfie_man_glasses_frontal_indoor.jpg", "open eyes, not occluded", func(a scan.Analysis) bool {
+		return !a.EyeClosed && !a.Occluded
+	})
 }
 
 func summary(a scan.Analysis) scan.Analysis { a.Faces = nil; return a }

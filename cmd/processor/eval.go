@@ -15,9 +15,6 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"liveness/inference"
-	"liveness/inference/eyes"
-	"liveness/inference/occlusion"
-	"liveness/inference/onnx"
 	"liveness/internal/cli"
 	"liveness/internal/config"
 	"liveness/internal/scan"
@@ -45,13 +42,11 @@ type evalOutcome struct {
 }
 
 func eval(ctx context.Context, args []string) error {
-	var modelsDir, lib, device string
+	var ef engineFlags
 	var batch int
 	s := config.New("eval")
-	s.String(&modelsDir, "MODELS_DIR", inference.DefaultModelsDir, "folder of the ONNX models")
-	s.String(&lib, onnx.LibraryEnv, "", "ONNX Runtime shared library (default: .stack/onnxruntime)")
-	s.String(&device, "INFERENCE_DEVICE", "cpu", "cpu or cuda")
-	s.Int(&batch, "EVAL_BATCH", 8, "images per Analyze call")
+	ef.register(s)
+	s.Int(&batch, "EVAL_BATCH", 16, "images per Analyze call")
 	if err := s.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", cli.ErrUsage, err)
 	}
@@ -63,11 +58,11 @@ func eval(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	dev, err := onnx.ParseDevice(device)
+	cfg, err := ef.config()
 	if err != nil {
-		return fmt.Errorf("%w: %v", cli.ErrUsage, err)
+		return err
 	}
-	eng, err := newEvalEngine(inference.Config{ModelsDir: modelsDir, LibraryPath: lib, Device: dev})
+	eng, err := inference.New(cfg)
 	if err != nil {
 		return err
 	}
@@ -78,36 +73,6 @@ func eval(ctx context.Context, args []string) error {
 	}
 	report(os.Stdout, outs, eng.Thresholds().Real)
 	return nil
-}
-
-// newEvalEngine loads the engine with the eye and occlusion stages. The
-// runtime is initialised first (with the options inference.New uses) so the
-// stages' sessions can be opened before the engine.
-func newEvalEngine(cfg inference.Config) (*inference.Engine, error) {
-	if err := onnx.Init(onnx.Options{LibraryPath: cfg.LibraryPath, Device: cfg.Device, IntraOpThreads: 1, InterOpThreads: 1}); err != nil {
-		return nil, err
-	}
-	m, err := inference.LoadManifest()
-	if err != nil {
-		return nil, err
-	}
-	open := func(name string) (*onnx.Session, error) {
-		spec, err := m.Spec(name)
-		if err != nil {
-			return nil, err
-		}
-		return spec.Open(cfg.ModelsDir)
-	}
-	iris, err := open("eye-iris-mediapipe")
-	if err != nil {
-		return nil, err
-	}
-	osf, err := open("landmarks66-openseeface")
-	if err != nil {
-		return nil, err
-	}
-	cfg.Stages = append(cfg.Stages, eyes.Stage(iris), occlusion.Stage(osf))
-	return inference.New(cfg)
 }
 
 func readEvalManifest(path string) ([]evalRow, error) {

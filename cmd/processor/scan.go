@@ -55,7 +55,7 @@ func scanCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	eng, err := newEvalEngine(cfg) // the full engine: with the eye and occlusion stages
+	eng, err := inference.New(cfg)
 	if err != nil {
 		return err
 	}
