@@ -27,7 +27,7 @@ import (
 
 // localKafka is the broker of scripts/kafka.sh, or the one KAFKA_BROKERS
 // names. The test fails (never skips) when it does not answer.
-func localKafka(t *testing.T) kafka.Config {
+func localKafka(t testing.TB) kafka.Config {
 	t.Helper()
 	cfg := kafka.DefaultConfig()
 	if b := kafka.SplitBrokers(os.Getenv(kafka.EnvBrokers)); len(b) > 0 {
@@ -50,7 +50,7 @@ func unique(prefix string) string {
 // testTopics are fresh captures/results/dead-letter topics, deleted at the end.
 type testTopics struct{ captures, results, dlq string }
 
-func freshTopics(t *testing.T, cfg kafka.Config, partitions int) testTopics {
+func freshTopics(t testing.TB, cfg kafka.Config, partitions int) testTopics {
 	t.Helper()
 	tt := testTopics{unique("test-captures"), unique("test-results"), unique("test-dlq")}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -86,7 +86,7 @@ func testDir(env, rel string) string {
 
 // testFaces are a few real faces of FACES_DIR re-encoded as 320-px JPEGs:
 // small, so hundreds of captures go through the engine quickly on 2 cores.
-func testFaces(t *testing.T) [][]byte {
+func testFaces(t testing.TB) [][]byte {
 	t.Helper()
 	dir := testDir("FACES_DIR", "../../../shared/faces")
 	var out [][]byte
@@ -123,7 +123,7 @@ func newCapture(img []byte, ref string) *scan.Capture {
 }
 
 // publish writes captures (and raw extra messages) to topic.
-func publish(t *testing.T, cfg kafka.Config, codec *avro.Codec, topic string, caps []*scan.Capture, raw ...kafkago.Message) {
+func publish(t testing.TB, cfg kafka.Config, codec *avro.Codec, topic string, caps []*scan.Capture, raw ...kafkago.Message) {
 	t.Helper()
 	w, err := kafka.NewWriter(cfg, topic, kafka.WithBatchSize(100))
 	if err != nil {
@@ -147,7 +147,7 @@ func publish(t *testing.T, cfg kafka.Config, codec *avro.Codec, topic string, ca
 
 // consume reads topic in a fresh group until stop says enough or the
 // deadline passes; it returns every message read.
-func consume(t *testing.T, cfg kafka.Config, topic string, timeout time.Duration, stop func([]kafkago.Message) bool) []kafkago.Message {
+func consume(t testing.TB, cfg kafka.Config, topic string, timeout time.Duration, stop func([]kafkago.Message) bool) []kafkago.Message {
 	t.Helper()
 	r, err := kafka.NewReader(cfg, unique("test-reader"), topic)
 	if err != nil {
@@ -170,7 +170,7 @@ func consume(t *testing.T, cfg kafka.Config, topic string, timeout time.Duration
 
 // committedAll reports whether group has committed every partition of
 // topic up to its end.
-func committedAll(t *testing.T, cfg kafka.Config, group, topic string) (bool, string) {
+func committedAll(t testing.TB, cfg kafka.Config, group, topic string) (bool, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -19,7 +19,7 @@ import (
 	"liveness/internal/scan"
 )
 
-func testEngine(t *testing.T) *inference.Engine {
+func testEngine(t testing.TB) *inference.Engine {
 	t.Helper()
 	eng, err := inference.New(inference.Config{ModelsDir: testDir("MODELS_DIR", "../../../shared/models")})
 	if err != nil {
