@@ -15,7 +15,9 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"runtime"
 	"strconv"
+	"sync"
 	"time"
 
 	kafkago "github.com/segmentio/kafka-go"
@@ -69,7 +71,7 @@ type Writer interface {
 
 // Store is where batches go: *store.Store.
 type Store interface {
-	InsertScans(ctx context.Context, scans []scan.ScanResult) error
+	InsertRows(ctx context.Context, rows []store.Row) error
 }
 
 // Decoder turns a message value into a scan result: *avro.Codec.
@@ -136,7 +138,7 @@ func New(r Reader, dec Decoder, st Store, dlq Writer, opts ...Option) (*Sink, er
 
 // batch is what one flush writes and commits.
 type batch struct {
-	scans []scan.ScanResult
+	rows  []store.Row
 	dead  []kafkago.Message // to the dead-letter topic, reason in a header
 	msgs  []kafkago.Message // every message of the batch, for the commit
 	bytes int
@@ -145,42 +147,69 @@ type batch struct {
 
 func (b *batch) empty() bool { return len(b.msgs) == 0 }
 
-// Run consumes until ctx ends, then flushes and commits the batch in hand
+// Run consumes until ctx ends, then flushes and commits what it holds
 // (within the drain timeout) and returns nil. It returns early only on a
 // reader error other than ctx's end.
+//
+// Fetching and inserting overlap: while one batch is inserted and committed,
+// the next is fetched and decoded. The hand-over is unbuffered, so at most
+// two batches are in memory (the one in flight and the one being filled,
+// which waits, full, until the flush is done: fetching stops rather than
+// memory growing while ClickHouse is slow or down). One goroutine flushes,
+// so batches are stored and committed in the order they were fetched, and
+// an offset is only ever committed after its rows (and those of every
+// earlier batch) are stored.
 func (s *Sink) Run(ctx context.Context) error {
 	s.log.Info("sink started", "policy", fmt.Sprintf("%+v", s.policy))
-	for {
-		b, err := s.gather(ctx)
-		if err != nil && ctx.Err() == nil {
-			// The reader failed on its own: still store what we hold.
-			s.finish(b)
-			return fmt.Errorf("sink: fetch: %w", err)
+	// The flusher outlives ctx by the drain timeout: the batches in hand
+	// should land and be committed rather than be redelivered to the next
+	// member. drain starts that clock (on ctx's end or a reader failure).
+	fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	var once sync.Once
+	drain := func() { once.Do(func() { time.AfterFunc(s.drain, cancel) }) }
+	stop := context.AfterFunc(ctx, drain)
+	defer stop()
+
+	full := make(chan *batch)
+	flushed := make(chan struct{})
+	go func() {
+		defer close(flushed)
+		for b := range full {
+			if err := s.flush(fctx, b); err != nil {
+				s.log.Warn("sink: batch not flushed before shutdown; it will be redelivered", "events", len(b.msgs), "err", err)
+			}
 		}
-		if ctx.Err() != nil {
-			s.finish(b)
-			s.log.Info("sink stopped")
-			return nil
-		}
-		if err := s.flush(ctx, b); err != nil {
-			s.finish(b)
-			s.log.Info("sink stopped")
-			return nil
-		}
+	}()
+	err := s.fill(ctx, full)
+	close(full)
+	if err != nil {
+		drain()
 	}
+	<-flushed
+	if err != nil {
+		return fmt.Errorf("sink: fetch: %w", err)
+	}
+	s.log.Info("sink stopped")
+	return nil
 }
 
-// finish flushes b with a fresh context bounded by the drain timeout: the
-// run's context is already over, but the batch in hand should still land
-// and be committed rather than be redelivered to the next member.
-func (s *Sink) finish(b *batch) {
-	if b == nil || b.empty() {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), s.drain)
-	defer cancel()
-	if err := s.flush(ctx, b); err != nil {
-		s.log.Warn("sink: batch not flushed before shutdown; it will be redelivered", "events", len(b.msgs), "err", err)
+// fill gathers batches and hands them to the flusher until ctx ends (nil)
+// or the reader fails on its own (its error); the batch in hand is handed
+// over either way.
+func (s *Sink) fill(ctx context.Context, full chan<- *batch) error {
+	for {
+		b, err := s.gather(ctx)
+		s.decode(b)
+		if !b.empty() {
+			full <- b // blocks while the previous batch is being flushed
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
 	}
 }
 
@@ -194,7 +223,7 @@ func (s *Sink) gather(ctx context.Context) (*batch, error) {
 		return b, err
 	}
 	b.start = time.Now()
-	s.add(b, m)
+	b.add(m)
 	wait, cancel := context.WithDeadline(ctx, b.start.Add(s.policy.MaxWait))
 	defer cancel()
 	for len(b.msgs) < s.policy.MaxRows && b.bytes < s.policy.MaxBytes {
@@ -205,24 +234,53 @@ func (s *Sink) gather(ctx context.Context) (*batch, error) {
 			}
 			return b, err
 		}
-		s.add(b, m)
+		b.add(m)
 	}
 	return b, nil
 }
 
-// add decodes m into the batch, or marks it for the dead-letter topic.
-func (s *Sink) add(b *batch, m kafkago.Message) {
+func (b *batch) add(m kafkago.Message) {
 	b.msgs = append(b.msgs, m)
 	b.bytes += len(m.Value)
-	sr, err := s.dec.DecodeResult(m.Value)
-	if err == nil {
-		err = store.ValidateScan(*sr)
+}
+
+// decode turns the batch's messages into rows, in parallel (decoding the
+// landmarks and marshalling them again as JSON costs more CPU than the
+// rest of the sink), and marks the events that cannot be decoded or stored
+// for the dead-letter topic. Rows keep the messages' order.
+func (s *Sink) decode(b *batch) {
+	rows := make([]store.Row, len(b.msgs))
+	errs := make([]error, len(b.msgs))
+	workers := min(runtime.GOMAXPROCS(0), (len(b.msgs)+minPerWorker-1)/minPerWorker)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(b.msgs); i += workers {
+				rows[i], errs[i] = s.decodeOne(b.msgs[i].Value)
+			}
+		})
 	}
+	wg.Wait()
+	b.rows = rows[:0]
+	for i, err := range errs {
+		if err != nil {
+			b.dead = append(b.dead, deadLetter(b.msgs[i], err))
+			continue
+		}
+		b.rows = append(b.rows, rows[i])
+	}
+}
+
+// minPerWorker keeps small batches on one goroutine, where a fan-out would
+// cost more than it saves.
+const minPerWorker = 256
+
+func (s *Sink) decodeOne(v []byte) (store.Row, error) {
+	sr, err := s.dec.DecodeResult(v)
 	if err != nil {
-		b.dead = append(b.dead, deadLetter(m, err))
-		return
+		return store.Row{}, err
 	}
-	b.scans = append(b.scans, *sr)
+	return store.NewRow(*sr)
 }
 
 func deadLetter(m kafkago.Message, reason error) kafkago.Message {
@@ -239,8 +297,8 @@ func deadLetter(m kafkago.Message, reason error) kafkago.Message {
 // skipped, so a commit always follows a stored batch.
 func (s *Sink) flush(ctx context.Context, b *batch) error {
 	start := time.Now()
-	if len(b.scans) > 0 {
-		if err := s.retry(ctx, "insert", func(ctx context.Context) error { return s.st.InsertScans(ctx, b.scans) }); err != nil {
+	if len(b.rows) > 0 {
+		if err := s.retry(ctx, "insert", func(ctx context.Context) error { return s.st.InsertRows(ctx, b.rows) }); err != nil {
 			return err
 		}
 		s.m.insertSeconds.Observe(time.Since(start).Seconds())
@@ -257,12 +315,12 @@ func (s *Sink) flush(ctx context.Context, b *batch) error {
 	if err := s.retry(ctx, "commit", func(ctx context.Context) error { return s.r.CommitMessages(ctx, b.msgs...) }); err != nil {
 		return err
 	}
-	s.m.stored.Add(float64(len(b.scans)))
+	s.m.stored.Add(float64(len(b.rows)))
 	s.m.dead.Add(float64(len(b.dead)))
 	s.m.batches.Inc()
 	s.m.batchRows.Observe(float64(len(b.msgs)))
 	s.m.lastFlush.SetToCurrentTime()
-	s.log.Debug("sink: batch committed", "events", len(b.msgs), "stored", len(b.scans), "dead", len(b.dead),
+	s.log.Debug("sink: batch committed", "events", len(b.msgs), "stored", len(b.rows), "dead", len(b.dead),
 		"took", time.Since(b.start).String())
 	return nil
 }

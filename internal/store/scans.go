@@ -40,6 +40,19 @@ func newQueries(db string) queries {
 	}
 }
 
+// Row is one scan checked and mapped onto the scans table (NewRow): what
+// InsertRows writes. A sink maps its events in parallel while the previous
+// batch is being inserted, and maps each once (mapping marshals the faces'
+// landmarks to JSON, the costliest step of a write on the client side).
+type Row struct{ r row }
+
+// NewRow checks sr against what the table can hold and maps it; the error
+// wraps ErrInvalidScan and says which field is wrong.
+func NewRow(sr scan.ScanResult) (Row, error) {
+	r, err := toRow(sr)
+	return Row{r}, err
+}
+
 // InsertScans writes scans as one batch (one INSERT, one block). The caller
 // picks the batch size; thousands per call is what ClickHouse likes.
 // Every scan is checked before anything is sent, so an invalid one
@@ -47,25 +60,30 @@ func newQueries(db string) queries {
 // Writing a scan again, with the same or another version, is safe: readers
 // see the highest version.
 func (s *Store) InsertScans(ctx context.Context, scans []scan.ScanResult) error {
-	if len(scans) == 0 {
-		return nil
-	}
-	rows := make([]row, len(scans))
+	rows := make([]Row, len(scans))
 	for i, sr := range scans {
-		r, err := toRow(sr)
+		r, err := NewRow(sr)
 		if err != nil {
 			return err
 		}
 		rows[i] = r
+	}
+	return s.InsertRows(ctx, rows)
+}
+
+// InsertRows writes rows as one batch (one INSERT, one block), as InsertScans.
+func (s *Store) InsertRows(ctx context.Context, rows []Row) error {
+	if len(rows) == 0 {
+		return nil
 	}
 	b, err := s.conn.PrepareBatch(ctx, s.sql.insert)
 	if err != nil {
 		return fmt.Errorf("store: insert scans: %w", err)
 	}
 	for i := range rows {
-		if err := b.AppendStruct(&rows[i]); err != nil {
+		if err := b.AppendStruct(&rows[i].r); err != nil {
 			_ = b.Abort()
-			return fmt.Errorf("store: insert scan %s: %w", rows[i].ID, err)
+			return fmt.Errorf("store: insert scan %s: %w", rows[i].r.ID, err)
 		}
 	}
 	if err := b.Send(); err != nil {

@@ -63,11 +63,3 @@ func (s *Store) UpdateScan(ctx context.Context, companyID, id uuid.UUID, expectV
 	// publishes) exactly the stored state, at the store's precision.
 	return s.GetScan(ctx, companyID, id)
 }
-
-// ValidateScan reports whether sr can be stored (ErrInvalidScan otherwise),
-// by the same mapping InsertScans applies. The sink uses it to send one bad
-// event to the dead-letter topic instead of failing a whole batch.
-func ValidateScan(sr scan.ScanResult) error {
-	_, err := toRow(sr)
-	return err
-}
