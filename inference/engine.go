@@ -21,6 +21,7 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"liveness/inference/detect"
@@ -39,8 +40,9 @@ type Config struct {
 	ModelsDir      string      // default ../shared/models
 	LibraryPath    string      // ONNX Runtime library; default onnx.DefaultLibraryPath()
 	Device         onnx.Device // cpu (default) or cuda
-	IntraOpThreads int         // per session; default 1 on CPU (workers use the cores)
-	Workers        int         // concurrent sub-batches; default NumCPU on CPU, 1 on CUDA
+	IntraOpThreads int         // per session; default 1 (workers use the cores)
+	Workers        int         // concurrent workers per Analyze; default NumCPU on CPU, 1 on CUDA
+	MaxBatch       int         // images per model run; default 1 on CPU, the whole call on CUDA
 	MaxPixels      int64       // decompression-bomb limit; default imagefile.DefaultMaxPixels
 	DecodeMaxSide  int         // long side images are decoded to; default 1280
 	DetectMaxSide  int         // long side for detection; default detect.DefaultMaxSide
@@ -105,6 +107,11 @@ func withDefaults(c Config) Config {
 			c.Workers = 1
 		}
 	}
+	if c.MaxBatch < 0 || c.MaxBatch == 0 && c.Device == onnx.DeviceCUDA {
+		c.MaxBatch = 0 // the whole call: true N>1 tensors where they pay
+	} else if c.MaxBatch == 0 {
+		c.MaxBatch = 1
+	}
 	if c.DecodeMaxSide <= 0 {
 		c.DecodeMaxSide = 1280
 	}
@@ -126,12 +133,24 @@ func (e *Engine) open(name string) (*onnx.Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := spec.Open(e.cfg.ModelsDir)
+	s, err := spec.Open(e.cfg.ModelsDir, e.sessionOptions()...)
 	if err != nil {
 		return nil, err
 	}
 	e.sessions = append(e.sessions, s)
 	return s, nil
+}
+
+// sessionOptions: the engine's thread count on every session, and on CPU
+// the memory arena when runs are single images (BenchmarkModels: 20-30%
+// less CPU per run; its peak is then one image's, so resident memory stays
+// small; with N>1 runs it would keep the largest batch's peak for good).
+func (e *Engine) sessionOptions() []onnx.OpenOption {
+	opts := []onnx.OpenOption{onnx.WithThreads(e.cfg.IntraOpThreads)}
+	if e.cfg.Device == onnx.DeviceCPU {
+		opts = append(opts, onnx.WithCPUArena(e.cfg.MaxBatch == 1))
+	}
+	return opts
 }
 
 func (e *Engine) load() error {
@@ -193,24 +212,48 @@ func (e *Engine) Close() error {
 
 // Analyze scans every image. The error is for the whole call (a cancelled
 // context, a model failure); per-image problems are in Result.Err.
+//
+// Workers goroutines take chunks of MaxBatch images from the call in turn
+// until none is left: on CPU one image at a time per worker (a slow image
+// does not hold up a fixed half of the batch), on CUDA one chunk of the
+// whole call (true N>1 tensors).
 func (e *Engine) Analyze(ctx context.Context, images [][]byte) ([]Result, error) {
 	out := make([]Result, len(images))
-	workers := min(e.cfg.Workers, len(images))
+	chunk := e.cfg.MaxBatch
+	if chunk <= 0 || chunk > len(images) {
+		chunk = max(len(images), 1)
+	}
+	chunks := (len(images) + chunk - 1) / chunk
+	workers := min(e.cfg.Workers, chunks)
+	errs := make([]error, workers)
+	var next atomic.Int64
+	work := func(w int) {
+		// One OS thread per worker, so its thread CPU clock measures the
+		// stages it runs (ONNX Runtime runs on the calling thread).
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		for {
+			lo := int(next.Add(int64(chunk))) - chunk
+			if lo >= len(images) {
+				return
+			}
+			hi := min(lo+chunk, len(images))
+			if err := e.analyze(ctx, images[lo:hi], out[lo:hi]); err != nil {
+				errs[w] = err
+				return
+			}
+		}
+	}
 	if workers <= 1 {
-		return out, e.analyze(ctx, images, out)
+		work(0)
+		return out, errs[0]
 	}
 	var wg sync.WaitGroup
-	errs := make([]error, workers)
-	per := (len(images) + workers - 1) / workers
-	for w := 0; w < workers; w++ {
-		lo, hi := w*per, min((w+1)*per, len(images))
-		if lo >= hi {
-			break
-		}
+	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[w] = e.analyze(ctx, images[lo:hi], out[lo:hi])
+			work(w)
 		}()
 	}
 	wg.Wait()
@@ -236,7 +279,7 @@ func (e *Engine) analyze(ctx context.Context, images [][]byte, out []Result) err
 	for k, i := range ok {
 		batch[k] = imgs[i]
 	}
-	t0 := time.Now()
+	t0 := e.timings.start()
 	dets, err := e.det.Detect(batch)
 	e.timings.add("detect", t0, len(batch))
 	if err != nil {
@@ -250,26 +293,36 @@ func (e *Engine) analyze(ctx context.Context, images [][]byte, out []Result) err
 	return nil
 }
 
-// decode decodes every image in parallel; failures land in out[i].Err.
+// decode decodes every image, in parallel when there are several;
+// failures land in out[i].Err.
 func (e *Engine) decode(images [][]byte, out []Result) []*imagefile.Image {
-	t0 := time.Now()
 	imgs := make([]*imagefile.Image, len(images))
+	one := func(i int) {
+		t0 := e.timings.start()
+		defer e.timings.add("decode", t0, 1)
+		im, err := imagefile.Decode(images[i], imagefile.WithMaxSide(e.cfg.DecodeMaxSide), imagefile.WithMaxPixels(e.cfg.MaxPixels))
+		if err != nil {
+			out[i].Err = err
+			return
+		}
+		imgs[i] = im
+		out[i].Width, out[i].Height = im.Source.Width, im.Source.Height
+	}
+	if len(images) == 1 {
+		one(0) // on the worker's own thread: no goroutine, exact CPU time
+		return imgs
+	}
 	var wg sync.WaitGroup
-	for i, data := range images {
+	for i := range images {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			im, err := imagefile.Decode(data, imagefile.WithMaxSide(e.cfg.DecodeMaxSide), imagefile.WithMaxPixels(e.cfg.MaxPixels))
-			if err != nil {
-				out[i].Err = err
-				return
-			}
-			imgs[i] = im
-			out[i].Width, out[i].Height = im.Source.Width, im.Source.Height
+			runtime.LockOSThread() // for the thread CPU clock
+			defer runtime.UnlockOSThread()
+			one(i)
 		}()
 	}
 	wg.Wait()
-	e.timings.add("decode", t0, len(images))
 	return imgs
 }
 
@@ -296,7 +349,7 @@ func (e *Engine) faceStages(ctx context.Context, faces []faceInput) error {
 	for i, f := range faces {
 		in[i] = landmarks.Face{Image: f.Image, Box: f.Detection.Box}
 	}
-	t0 := time.Now()
+	t0 := e.timings.start()
 	lms, err := e.lm.Run(in)
 	e.timings.add("landmarks", t0, len(faces))
 	if err != nil {
@@ -309,7 +362,7 @@ func (e *Engine) faceStages(ctx context.Context, faces []faceInput) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		t0 := time.Now()
+		t0 := e.timings.start()
 		err := s.Run(ctx, faces)
 		e.timings.add(s.Name(), t0, len(faces))
 		if err != nil {
@@ -321,7 +374,7 @@ func (e *Engine) faceStages(ctx context.Context, faces []faceInput) error {
 
 // finish measures every face, maps it to original pixels and decides.
 func (e *Engine) finish(ok []int, batch []*imagefile.Image, dets [][]geom.Detection, faces []faceInput, out []Result) {
-	t0 := time.Now()
+	t0 := e.timings.start()
 	next := 0
 	for k, i := range ok {
 		n := len(dets[k])
@@ -366,30 +419,43 @@ func (e *Engine) measure(f faceInput) {
 // it too, and anything beyond 10° is notFront either way.
 func clampPose(v float64) float64 { return max(-45, min(45, v)) }
 
-// Timings accumulate per-stage wall time and item counts.
+// Timings accumulate per-stage wall time, CPU time and item counts.
 type Timings struct {
 	mu    sync.Mutex
 	total map[string]time.Duration
+	cpu   map[string]time.Duration
 	items map[string]int
 }
 
 func newTimings() *Timings {
-	return &Timings{total: map[string]time.Duration{}, items: map[string]int{}}
+	return &Timings{total: map[string]time.Duration{}, cpu: map[string]time.Duration{}, items: map[string]int{}}
 }
 
-func (t *Timings) add(stage string, since time.Time, n int) {
-	d := time.Since(since)
+// mark is a stage's start: wall clock and the calling thread's CPU clock
+// (the caller is locked to its OS thread).
+type mark struct {
+	wall time.Time
+	cpu  time.Duration
+}
+
+func (t *Timings) start() mark { return mark{time.Now(), threadCPU()} }
+
+func (t *Timings) add(stage string, m mark, n int) {
+	d, c := time.Since(m.wall), threadCPU()-m.cpu
 	t.mu.Lock()
 	t.total[stage] += d
+	t.cpu[stage] += c
 	t.items[stage] += n
 	t.mu.Unlock()
 }
 
-// StageTiming is one stage's cumulative time and item count (images for
-// decode and detect, faces for the others).
+// StageTiming is one stage's cumulative wall time, CPU time (of the
+// threads that ran it: on a loaded machine the steadier figure) and item
+// count (images for decode and detect, faces for the others).
 type StageTiming struct {
 	Stage string
 	Total time.Duration
+	CPU   time.Duration
 	Items int
 }
 
@@ -399,7 +465,7 @@ func (t *Timings) Snapshot() []StageTiming {
 	defer t.mu.Unlock()
 	var out []StageTiming
 	for s, d := range t.total {
-		out = append(out, StageTiming{s, d, t.items[s]})
+		out = append(out, StageTiming{s, d, t.cpu[s], t.items[s]})
 	}
 	order := map[string]int{"decode": 0, "detect": 1, "landmarks": 2, "liveness": 3, "measure": 9}
 	sort.Slice(out, func(a, b int) bool {
@@ -418,6 +484,6 @@ func (t *Timings) Snapshot() []StageTiming {
 // Reset zeroes the timings.
 func (t *Timings) Reset() {
 	t.mu.Lock()
-	t.total, t.items = map[string]time.Duration{}, map[string]int{}
+	t.total, t.cpu, t.items = map[string]time.Duration{}, map[string]time.Duration{}, map[string]int{}
 	t.mu.Unlock()
 }

@@ -100,9 +100,10 @@ func (m *Manifest) Spec(name string) (ModelSpec, error) {
 }
 
 // Open loads the model from modelsDir: checks its sha256, applies the batch
-// rewrite, and checks its inputs and outputs against the manifest.
-func (s ModelSpec) Open(modelsDir string) (*onnx.Session, error) {
-	var opts []onnx.OpenOption
+// rewrite, and checks its inputs and outputs against the manifest. extra
+// tunes the session (threads, arena).
+func (s ModelSpec) Open(modelsDir string, extra ...onnx.OpenOption) (*onnx.Session, error) {
+	opts := append([]onnx.OpenOption(nil), extra...)
 	if s.RewriteBatch {
 		opts = append(opts, onnx.WithDynamicBatch())
 	}

@@ -60,6 +60,11 @@ type Options struct {
 	InterOpThreads int    // threads across independent operators (per session)
 	Device         Device // cpu (default) or cuda
 	CUDADeviceID   int
+	// CPUArena: nil keeps the default (off on CPU, on with CUDA).
+	CPUArena *bool
+	// Spin lets intra-op pool threads spin-wait (ONNX Runtime's default);
+	// off unless set, see applyThreads.
+	Spin bool
 }
 
 // LibraryEnv names the environment variable that overrides the library path.
@@ -155,7 +160,11 @@ func sessionOptions(o Options) (*ort.SessionOptions, error) {
 	// The CPU arena keeps the peak of every batch size ever seen for the
 	// process's lifetime (900 MB resident after N=16 runs of the nine
 	// models); without it memory follows the current batch.
-	if err := so.SetCpuMemArena(o.Device == DeviceCUDA); err != nil {
+	arena := o.Device == DeviceCUDA
+	if o.CPUArena != nil {
+		arena = *o.CPUArena
+	}
+	if err := so.SetCpuMemArena(arena); err != nil {
 		so.Destroy()
 		return nil, fmt.Errorf("onnx: cpu arena: %w", err)
 	}
@@ -172,6 +181,14 @@ func applyThreads(so *ort.SessionOptions, o Options) error {
 	if o.IntraOpThreads > 0 {
 		if err := so.SetIntraOpNumThreads(o.IntraOpThreads); err != nil {
 			return fmt.Errorf("onnx: intra-op threads: %w", err)
+		}
+	}
+	if o.IntraOpThreads != 1 && !o.Spin {
+		// ONNX Runtime's pool threads spin-wait between operators by
+		// default: on a shared machine that burns CPU the other workers
+		// need (BenchmarkModels: 2 threads cost ~1.8× the CPU of 1).
+		if err := so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0"); err != nil {
+			return fmt.Errorf("onnx: intra-op spinning: %w", err)
 		}
 	}
 	if o.InterOpThreads > 0 {

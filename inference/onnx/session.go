@@ -33,6 +33,7 @@ type Session struct {
 
 type openConfig struct {
 	batchDim bool
+	opts     Options // the runtime's options, with any per-session overrides
 }
 
 // OpenOption tunes Open.
@@ -43,13 +44,34 @@ type OpenOption func(*openConfig)
 // created, so a model exported for one image runs on N>1 tensors.
 func WithDynamicBatch() OpenOption { return func(c *openConfig) { c.batchDim = true } }
 
+// WithThreads overrides the runtime's intra-op thread count for this
+// session (n > 0), so engines with different thread budgets can share the
+// process's one runtime.
+func WithThreads(n int) OpenOption {
+	return func(c *openConfig) {
+		if n > 0 {
+			c.opts.IntraOpThreads = n
+		}
+	}
+}
+
+// WithSpin lets this session's intra-op threads spin-wait (ONNX Runtime's
+// own default, off here).
+func WithSpin() OpenOption { return func(c *openConfig) { c.opts.Spin = true } }
+
+// WithCPUArena turns ONNX Runtime's CPU memory arena on or off for this
+// session (default: off on CPU, see sessionOptions).
+func WithCPUArena(on bool) OpenOption {
+	return func(c *openConfig) { c.opts.CPUArena = &on }
+}
+
 // Open verifies the model file against its sha256 (hex), optionally makes
 // its batch dimension dynamic and creates the session.
 func Open(path, sum string, opts ...OpenOption) (*Session, error) {
 	if !Initialized() {
 		return nil, ErrNotInitialized
 	}
-	var cfg openConfig
+	cfg := openConfig{opts: initOpts}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -62,7 +84,7 @@ func Open(path, sum string, opts ...OpenOption) (*Session, error) {
 			return nil, fmt.Errorf("onnx: %s: %w", path, err)
 		}
 	}
-	return newSession(path, data)
+	return newSession(path, data, cfg.opts)
 }
 
 // readVerified reads the file and checks its sha256 before anything parses it.
@@ -78,12 +100,12 @@ func readVerified(path, sum string) ([]byte, error) {
 	return data, nil
 }
 
-func newSession(path string, data []byte) (*Session, error) {
+func newSession(path string, data []byte, o Options) (*Session, error) {
 	in, out, err := ort.GetInputOutputInfoWithONNXData(data)
 	if err != nil {
 		return nil, fmt.Errorf("onnx: %s: reading inputs/outputs: %w", path, err)
 	}
-	so, err := sessionOptions(initOpts)
+	so, err := sessionOptions(o)
 	if err != nil {
 		return nil, err
 	}
