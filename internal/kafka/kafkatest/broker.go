@@ -173,10 +173,17 @@ func (b *Broker) stop() {
 	b.cmd = nil
 }
 
-// LogTail is the end of the broker's log, for failure messages.
+// LogTail is the broker log's ERROR and FATAL lines and its end, for
+// failure messages (a shutdown's INFO lines bury the cause otherwise).
 func (b *Broker) LogTail() string {
 	data, _ := os.ReadFile(b.logFile)
-	return Tail(string(data), 4000)
+	var errs []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.Contains(line, "] ERROR ") || strings.Contains(line, "] FATAL ") {
+			errs = append(errs, line)
+		}
+	}
+	return "errors:\n" + Tail(strings.Join(errs, "\n"), 4000) + "\nend:\n" + Tail(string(data), 2000)
 }
 
 func (b *Broker) java(args ...string) *exec.Cmd {
