@@ -17,10 +17,6 @@ import (
 	"liveness/internal/tracing"
 )
 
-// HeaderDLQReason is the dead-letter header that says why a capture was
-// refused by the processor.
-const HeaderDLQReason = "dlq-reason"
-
 // KafkaPublisher publishes captures as Avro CaptureEvents keyed by scan id.
 type KafkaPublisher struct {
 	W       *kafkago.Writer // acks=all, from kafka.NewWriter
@@ -116,7 +112,7 @@ func (l *Listener) deliver(m kafkago.Message, deadLetter bool) {
 		return
 	}
 	if deadLetter {
-		reason, _ := kafka.Header(m, HeaderDLQReason)
+		reason, _ := kafka.Header(m, kafka.HeaderDLQReason)
 		l.Waiters.Deliver(id, Outcome{Reason: reason})
 		return
 	}

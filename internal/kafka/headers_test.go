@@ -36,3 +36,21 @@ func TestSetHeaderDoesNotAliasCopies(t *testing.T) {
 		t.Fatalf("SetHeader on a copy changed the original: %q", v)
 	}
 }
+
+func TestDeadLetterKeepsMessageAndAddsOrigin(t *testing.T) {
+	m := kafkago.Message{Topic: "caps", Partition: 3, Offset: 42, Key: []byte("k"), Value: []byte("v"),
+		Headers: []kafkago.Header{{Key: "traceparent", Value: []byte("t")}}}
+	d := DeadLetter(m, []byte("id"), "ignored", "decode: boom")
+	for k, want := range map[string]string{HeaderDLQReason: "decode: boom", HeaderDLQTopic: "caps",
+		HeaderDLQPartition: "3", HeaderDLQOffset: "42", "traceparent": "t"} {
+		if got, _ := Header(d, k); got != want {
+			t.Errorf("%s = %q, want %q", k, got, want)
+		}
+	}
+	if string(d.Key) != "id" || string(d.Value) != "v" || len(m.Headers) != 1 {
+		t.Fatalf("dead letter %+v, original headers %v", d, m.Headers)
+	}
+	if got, _ := Header(DeadLetter(kafkago.Message{}, nil, "fallback", "r"), HeaderDLQTopic); got != "fallback" {
+		t.Fatalf("topic fallback: %q", got)
+	}
+}

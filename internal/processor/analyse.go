@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	kafkago "github.com/segmentio/kafka-go"
@@ -13,15 +12,6 @@ import (
 	"liveness/internal/kafka"
 	"liveness/internal/scan"
 	"liveness/internal/tracing"
-)
-
-// Dead-letter headers, added to the original message's own headers (the
-// ingest service reads HeaderReason to answer its waiting client).
-const (
-	HeaderReason    = "dlq-reason"    // why the capture was not processed
-	HeaderTopic     = "dlq-topic"     // where it came from
-	HeaderPartition = "dlq-partition" // its partition there
-	HeaderOffset    = "dlq-offset"    // its offset there
 )
 
 // Dead-letter kinds, the metric label and the prefix of the reason.
@@ -149,16 +139,7 @@ func (p *Processor) result(c *scan.Capture, r inference.Result, modelVersion str
 // investigation) with the reason and origin in headers. key is the capture
 // id when known, so that the ingest replica waiting for it can answer.
 func (p *Processor) deadLetter(m kafkago.Message, key, kind string, cause error) kafkago.Message {
-	reason := kind + ": " + cause.Error()
-	topic := m.Topic
-	if topic == "" {
-		topic = p.topic
-	}
-	d := kafkago.Message{Key: []byte(key), Value: m.Value, Headers: append([]kafkago.Header(nil), m.Headers...)}
-	kafka.SetHeader(&d, HeaderReason, reason)
-	kafka.SetHeader(&d, HeaderTopic, topic)
-	kafka.SetHeader(&d, HeaderPartition, strconv.Itoa(m.Partition))
-	kafka.SetHeader(&d, HeaderOffset, strconv.FormatInt(m.Offset, 10))
+	d := kafka.DeadLetter(m, []byte(key), p.topic, kind+": "+cause.Error())
 	p.m.deadLetter(kind)
 	p.log.Warn("capture dead-lettered", "id", key, "kind", kind, "reason", cause.Error(),
 		"partition", m.Partition, "offset", m.Offset)

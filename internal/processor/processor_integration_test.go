@@ -120,8 +120,8 @@ func TestCapturesToResultsAndDeadLetters(t *testing.T) {
 	}
 	reasons := map[string]string{}
 	for _, d := range dead {
-		reason, _ := kafka.Header(d, HeaderReason)
-		topic, _ := kafka.Header(d, HeaderTopic)
+		reason, _ := kafka.Header(d, kafka.HeaderDLQReason)
+		topic, _ := kafka.Header(d, kafka.HeaderDLQTopic)
 		if topic != tt.captures {
 			t.Errorf("dead letter %s: source topic %q", d.Key, topic)
 		}

@@ -271,9 +271,9 @@ func TestResultsDeadLettersThenCommit(t *testing.T) {
 		if !ok {
 			t.Fatalf("no dead letter keyed %s; got %v", key, byKey)
 		}
-		reason, _ := kafka.Header(d, HeaderReason)
-		topic, _ := kafka.Header(d, HeaderTopic)
-		off, _ := kafka.Header(d, HeaderOffset)
+		reason, _ := kafka.Header(d, kafka.HeaderDLQReason)
+		topic, _ := kafka.Header(d, kafka.HeaderDLQTopic)
+		off, _ := kafka.Header(d, kafka.HeaderDLQOffset)
 		if len(reason) <= len(want) || reason[:len(want)] != want || topic != "captures" || off == "" {
 			t.Errorf("dead letter %s: reason %q topic %q offset %q", key, reason, topic, off)
 		}
