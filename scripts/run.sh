@@ -49,7 +49,8 @@ cat <<MSG
 
 The pipeline is running (logs in $STACK_DIR/log/). Read the scan back:
 
-  curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8081/v1/face-liveness/$ID
+  export TOKEN=$TOKEN
+  curl -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:8081/v1/face-liveness/$ID
 
 List this company's scans:   curl -H "Authorization: Bearer \$TOKEN" 'http://127.0.0.1:8081/v1/face-liveness?size=5'
 A new token:                 make token COMPANY=$COMPANY SCOPES="read write"
