@@ -40,8 +40,17 @@ func TestListScansNewestFirstAndCursorCoversAll(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if first.Total != uint64(len(in)) {
-		t.Fatalf("total %d, want %d (each scan delivered twice counts once)", first.Total, len(in))
+	// The total counts the narrow table's rows without FINAL (see
+	// summarize): a redelivery counts until the parts merge, never less
+	// than the scans; after the merge each scan counts once.
+	if first.Total < uint64(len(in)) || first.Total > 2*uint64(len(in)) {
+		t.Fatalf("total %d before merges, want between %d and %d", first.Total, len(in), 2*len(in))
+	}
+	if err := testStore.conn.Exec(ctx, "OPTIMIZE TABLE "+testStore.db+".scans_by_created FINAL"); err != nil {
+		t.Fatal(err)
+	}
+	if first, err = testStore.ListScans(ctx, company, ListQuery{Limit: 20}); err != nil || first.Total != uint64(len(in)) {
+		t.Fatalf("total %d after merges (%v), want %d (each scan delivered twice counts once)", first.Total, err, len(in))
 	}
 	seen := map[uuid.UUID]bool{}
 	var prev *scan.ScanResult
@@ -128,10 +137,13 @@ func TestListScansFiltersSeeTheNewestVersion(t *testing.T) {
 		t.Fatalf("reference %s: %+v, %v", ref, res.Total, err)
 	}
 	// Date range, millisecond-exact: [created of in[5], +1 ms) holds in[5] only
-	// (genScan spreads scans over months and days).
+	// (genScan spreads scans over months and days), listed once; a range
+	// alone is an immutable filter, counted without FINAL (see summarize):
+	// the redelivery counts until the parts merge.
 	from := in[5].CreatedDate
-	if res, err := testStore.ListScans(ctx, company, ListQuery{Limit: 5, Filter: ListFilter{From: from, To: from.Add(time.Millisecond)}}); err != nil || res.Total != 1 || res.Scans[0].ID != in[5].ID {
-		t.Fatalf("range: total %d, err %v", res.Total, err)
+	if res, err := testStore.ListScans(ctx, company, ListQuery{Limit: 5, Filter: ListFilter{From: from, To: from.Add(time.Millisecond)}}); err != nil ||
+		len(res.Scans) != 1 || res.Scans[0].ID != in[5].ID || res.Total < 1 || res.Total > 2 {
+		t.Fatalf("range: total %d, %d scans, err %v", res.Total, len(res.Scans), err)
 	}
 	if _, err := testStore.ListScans(ctx, company, ListQuery{Limit: 5, Offset: MaxListOffset + 1}); !errors.Is(err, ErrInvalidQuery) {
 		t.Fatalf("deep offset: err %v, want ErrInvalidQuery", err)
