@@ -41,12 +41,22 @@ type evalOutcome struct {
 	res inference.Result
 }
 
+// evalConfig is eval's settings: the engine's, and how many images go to
+// each Analyze call.
+type evalConfig struct {
+	Engine engineFlags
+	Batch  int
+}
+
+func (c *evalConfig) register(s *config.Set) {
+	c.Engine.register(s)
+	s.Int(&c.Batch, "EVAL_BATCH", 16, "images per Analyze call")
+}
+
 func eval(ctx context.Context, args []string) error {
-	var ef engineFlags
-	var batch int
+	var c evalConfig
 	s := config.New("eval")
-	ef.register(s)
-	s.Int(&batch, "EVAL_BATCH", 16, "images per Analyze call")
+	c.register(s)
 	if err := s.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", cli.ErrUsage, err)
 	}
@@ -58,7 +68,7 @@ func eval(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := ef.config()
+	cfg, err := c.Engine.config()
 	if err != nil {
 		return err
 	}
@@ -67,7 +77,7 @@ func eval(ctx context.Context, args []string) error {
 		return err
 	}
 	defer eng.Close()
-	outs, err := scanRows(ctx, eng, filepath.Dir(manifest), rows, max(batch, 1))
+	outs, err := scanRows(ctx, eng, filepath.Dir(manifest), rows, max(c.Batch, 1))
 	if err != nil {
 		return err
 	}

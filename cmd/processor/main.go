@@ -1,8 +1,11 @@
 // Command processor runs the inference side of the platform.
 //
+//	processor run                     consume captures, publish scan results
 //	processor scan [--json] PATH...   scan image files or folders
+//	processor eval MANIFEST.tsv       APCER/BPCER/ACER over a labelled set
 //
-// Other subcommands (run, eval) register themselves from their own files.
+// Each subcommand registers itself from its own file; all three build the
+// same full engine with inference.New from engineFlags.
 package main
 
 import (
@@ -23,7 +26,7 @@ func main() { cli.Main("processor", commands) }
 // flags; every subcommand that loads the engine shares it.
 type engineFlags struct {
 	modelsDir, library, device string
-	threads, workers           int
+	threads, workers, maxBatch int
 	decodeSide, detectSide     int
 	maxPixels                  int64
 	minScore                   float64
@@ -36,7 +39,8 @@ func (f *engineFlags) register(s *config.Set) {
 	s.String(&f.library, "ONNXRUNTIME_LIB", onnx.DefaultLibraryPath(), "path to libonnxruntime.so")
 	s.String(&f.device, "INFERENCE_DEVICE", "cpu", "cpu or cuda")
 	s.Int(&f.threads, "INFERENCE_THREADS", 1, "ONNX Runtime intra-op threads per session")
-	s.Int(&f.workers, "INFERENCE_WORKERS", 0, "concurrent sub-batches (0: one per core on cpu, 1 on cuda)")
+	s.Int(&f.workers, "INFERENCE_WORKERS", 0, "concurrent engine workers per batch (0: one per core on cpu, 1 on cuda)")
+	s.Int(&f.maxBatch, "INFERENCE_MAX_BATCH", 0, "images per model run (0: 1 on cpu, the whole batch on cuda; -1: the whole batch)")
 	s.Int(&f.decodeSide, "DECODE_MAX_SIDE", 1280, "long side images are decoded to")
 	s.Int(&f.detectSide, "DETECT_MAX_SIDE", 640, "long side images are reduced to for face detection")
 	s.Int64(&f.maxPixels, "MAX_PIXELS", 40_000_000, "largest image accepted, in pixels (decompression bombs)")
@@ -58,7 +62,7 @@ func (f *engineFlags) config() (inference.Config, error) {
 	}
 	th := f.th
 	return inference.Config{
-		ModelsDir: f.modelsDir, LibraryPath: f.library, Device: dev, IntraOpThreads: f.threads, Workers: f.workers,
+		ModelsDir: f.modelsDir, LibraryPath: f.library, Device: dev, IntraOpThreads: f.threads, Workers: f.workers, MaxBatch: f.maxBatch,
 		DecodeMaxSide: f.decodeSide, DetectMaxSide: f.detectSide, MaxPixels: f.maxPixels, MinScore: float32(f.minScore),
 		Thresholds: &th,
 	}, nil
