@@ -43,8 +43,12 @@ lint: deps
 	$(GO) vet -tags integration ./...
 	$(STATICCHECK) -tags integration ./...
 
+## Engine: every strategy (batch 1/16, workers, threads) on 640x480 and 12 MP captures, each
+## model's own run, CPU ms per image and per stage (primary on a shared machine), images/s, RSS.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 3 ./internal/avro/ ./internal/imagefile/ ./inference/...
+	$(GO) test -run '^$$' -bench . -benchmem -count 3 ./internal/avro/ ./internal/imagefile/
+	$(GO) test -run '^$$' -bench 'Engine|Models' -benchtime 64x ./inference/
+	$(GO) test -run '^$$' -bench . -benchtime 32x ./inference/liveness/
 
 ## Short fuzzing of every decoder that faces untrusted bytes.
 fuzz:
