@@ -39,24 +39,19 @@ func init() {
 	commands["bench"] = cli.Command{Summary: "benchmark: N generated scans through Kafka and the sink, clickhouse-client's insert rate, then query API load", Run: bench}
 }
 
-// benchConfig holds the bench's own settings.
+// benchConfig is every setting of query bench.
 type benchConfig struct {
+	ch                                       store.Config
+	kc                                       kafka.Config
 	scans, companies, concurrency, deepPages int
 	duration                                 time.Duration
 	client                                   string
 	keep                                     bool
 }
 
-// bench is the `make bench-query` program. It works in a fresh topic and
-// fresh databases (dropped at the end unless BENCH_KEEP), so it never
-// touches the service's own data.
-func bench(ctx context.Context, args []string) error {
-	var ch store.Config
-	var kc kafka.Config
-	var bc benchConfig
-	s := config.New("bench")
-	ch.Register(s)
-	kc.Bind(s)
+func (bc *benchConfig) register(s *config.Set) {
+	bc.ch.Register(s)
+	bc.kc.Bind(s)
 	s.Int(&bc.scans, "BENCH_SCANS", 1_000_000, "scans to generate and load")
 	s.Int(&bc.companies, "BENCH_COMPANIES", 4, "companies the scans are spread over")
 	s.Int(&bc.concurrency, "BENCH_CONCURRENCY", 8, "concurrent HTTP clients of the load phase")
@@ -64,9 +59,19 @@ func bench(ctx context.Context, args []string) error {
 	s.Duration(&bc.duration, "BENCH_DURATION", 10*time.Second, "load per endpoint")
 	s.String(&bc.client, "BENCH_CLICKHOUSE_CLIENT", "clickhouse-client", "clickhouse-client binary for the reference insert")
 	s.Bool(&bc.keep, "BENCH_KEEP", false, "keep the bench databases and topic")
+}
+
+// bench is the `make bench-query` program. It works in a fresh topic and
+// fresh databases (dropped at the end unless BENCH_KEEP), so it never
+// touches the service's own data.
+func bench(ctx context.Context, args []string) error {
+	var bc benchConfig
+	s := config.New("bench")
+	bc.register(s)
 	if err := s.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", cli.ErrUsage, err)
 	}
+	ch, kc := bc.ch, bc.kc
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	suffix := strings.ToLower(rand.Text()[:8])
 	topic, group := "bench.results."+suffix, "bench-sink-"+suffix

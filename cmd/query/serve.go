@@ -19,27 +19,36 @@ func init() {
 	commands["serve"] = cli.Command{Summary: "serve the query API (get, update, list, stats of scans)", Run: serve}
 }
 
+// serveConfig is every setting of query serve.
+type serveConfig struct {
+	ch                  store.Config
+	kc                  kafka.Config
+	ac                  auth.Config
+	httpAddr, adminAddr string
+	updates, level      string
+	timeout             time.Duration
+}
+
+func (c *serveConfig) register(s *config.Set) {
+	c.ac = auth.DefaultConfig()
+	c.ch.Register(s)
+	c.kc.Bind(s)
+	s.String(&c.httpAddr, "QUERY_HTTP_ADDR", "127.0.0.1:8081", "address of the query API")
+	s.String(&c.adminAddr, "QUERY_ADMIN_ADDR", "127.0.0.1:9182", "address of /metrics, /healthz and /readyz")
+	s.String(&c.updates, "UPDATES_TOPIC", kafka.TopicUpdates, "topic of analysts' updates")
+	s.Duration(&c.timeout, "QUERY_TIMEOUT", 10*time.Second, "bound on each request's ClickHouse and Kafka calls")
+	s.String(&c.level, "LOG_LEVEL", "info", "log level: debug, info, warn, error")
+	c.ac.Register(s)
+}
+
 func serve(ctx context.Context, args []string) error {
-	var (
-		ch                  store.Config
-		kc                  kafka.Config
-		httpAddr, adminAddr string
-		updates, level      string
-		timeout             time.Duration
-	)
-	ac := auth.DefaultConfig()
+	var c serveConfig
 	s := config.New("serve")
-	ch.Register(s)
-	kc.Bind(s)
-	s.String(&httpAddr, "HTTP_ADDR", "127.0.0.1:8081", "address of the query API")
-	s.String(&adminAddr, "ADMIN_ADDR", "127.0.0.1:9182", "address of /metrics, /healthz and /readyz")
-	s.String(&updates, "UPDATES_TOPIC", kafka.TopicUpdates, "topic of analysts' updates")
-	s.Duration(&timeout, "QUERY_TIMEOUT", 10*time.Second, "bound on each request's ClickHouse and Kafka calls")
-	s.String(&level, "LOG_LEVEL", "info", "log level: debug, info, warn, error")
-	ac.Register(s)
+	c.register(s)
 	if err := s.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", cli.ErrUsage, err)
 	}
+	ch, kc, ac, httpAddr, adminAddr, updates, level, timeout := c.ch, c.kc, c.ac, c.httpAddr, c.adminAddr, c.updates, c.level, c.timeout
 	log := service.NewLogger("query-serve", level)
 
 	v, err := auth.New(ctx, ac, auth.WithLogger(log))

@@ -18,32 +18,41 @@ func init() {
 	commands["sink"] = cli.Command{Summary: "consume scan results into ClickHouse (consumer group, batched)", Run: runSink}
 }
 
+// sinkConfig is every setting of query sink.
+type sinkConfig struct {
+	ch                     store.Config
+	kc                     kafka.Config
+	topic, dlq, group      string
+	adminAddr, level       string
+	policy                 sink.BatchPolicy
+	drain, backoff, maxOff time.Duration
+}
+
+func (c *sinkConfig) register(s *config.Set) {
+	c.ch.Register(s)
+	c.kc.Bind(s)
+	s.String(&c.topic, "SINK_TOPIC", kafka.TopicResults, "topic of the scan results")
+	s.String(&c.dlq, "SINK_DLQ_TOPIC", kafka.TopicResultsDLQ, "dead-letter topic for events that cannot be decoded or stored")
+	s.String(&c.group, "SINK_GROUP", "face-liveness-sink", "consumer group")
+	s.Int(&c.policy.MaxRows, "SINK_BATCH_ROWS", sink.DefaultBatchPolicy.MaxRows, "events per batch (insert) at most")
+	s.Int(&c.policy.MaxBytes, "SINK_BATCH_BYTES", sink.DefaultBatchPolicy.MaxBytes, "bytes of events per batch at most")
+	s.Duration(&c.policy.MaxWait, "SINK_BATCH_WAIT", sink.DefaultBatchPolicy.MaxWait, "longest wait from a batch's first event to its insert")
+	s.Duration(&c.backoff, "SINK_RETRY_MIN", 200*time.Millisecond, "first wait before retrying a failed insert")
+	s.Duration(&c.maxOff, "SINK_RETRY_MAX", 30*time.Second, "longest wait between retries")
+	s.Duration(&c.drain, "SINK_DRAIN_TIMEOUT", 20*time.Second, "time to flush and commit the batches in hand on shutdown")
+	s.String(&c.adminAddr, "SINK_ADMIN_ADDR", "127.0.0.1:9183", "address of /metrics, /healthz and /readyz")
+	s.String(&c.level, "LOG_LEVEL", "info", "log level: debug, info, warn, error")
+}
+
 func runSink(ctx context.Context, args []string) error {
-	var (
-		ch                     store.Config
-		kc                     kafka.Config
-		topic, dlq, group      string
-		adminAddr, level       string
-		policy                 sink.BatchPolicy
-		drain, backoff, maxOff time.Duration
-	)
+	var c sinkConfig
 	s := config.New("sink")
-	ch.Register(s)
-	kc.Bind(s)
-	s.String(&topic, "SINK_TOPIC", kafka.TopicResults, "topic of the scan results")
-	s.String(&dlq, "SINK_DLQ_TOPIC", kafka.TopicResultsDLQ, "dead-letter topic for events that cannot be decoded or stored")
-	s.String(&group, "SINK_GROUP", "face-liveness-sink", "consumer group")
-	s.Int(&policy.MaxRows, "SINK_BATCH_ROWS", sink.DefaultBatchPolicy.MaxRows, "events per batch (insert) at most")
-	s.Int(&policy.MaxBytes, "SINK_BATCH_BYTES", sink.DefaultBatchPolicy.MaxBytes, "bytes of events per batch at most")
-	s.Duration(&policy.MaxWait, "SINK_BATCH_WAIT", sink.DefaultBatchPolicy.MaxWait, "longest wait from a batch's first event to its insert")
-	s.Duration(&backoff, "SINK_RETRY_MIN", 200*time.Millisecond, "first wait before retrying a failed insert")
-	s.Duration(&maxOff, "SINK_RETRY_MAX", 30*time.Second, "longest wait between retries")
-	s.Duration(&drain, "SINK_DRAIN_TIMEOUT", 20*time.Second, "time to flush and commit the batch in hand on shutdown")
-	s.String(&adminAddr, "ADMIN_ADDR", "127.0.0.1:9183", "address of /metrics, /healthz and /readyz")
-	s.String(&level, "LOG_LEVEL", "info", "log level: debug, info, warn, error")
+	c.register(s)
 	if err := s.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", cli.ErrUsage, err)
 	}
+	ch, kc, topic, dlq, group, adminAddr, level := c.ch, c.kc, c.topic, c.dlq, c.group, c.adminAddr, c.level
+	policy, drain, backoff, maxOff := c.policy, c.drain, c.backoff, c.maxOff
 	log := service.NewLogger("query-sink", level)
 
 	st, err := store.Open(ch, store.WithLogger(log))

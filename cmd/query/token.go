@@ -21,22 +21,32 @@ func init() {
 // local run and its curl command agree without any setup.
 const devCompany = "00000000-0000-4000-8000-000000000001"
 
-func token(_ context.Context, args []string) error {
-	var company, user, scopes, keyFile string
-	var ttl time.Duration
-	s := config.New("token")
-	s.String(&company, "TOKEN_COMPANY", devCompany, "company id (UUID) of the token")
-	s.String(&user, "TOKEN_USER", "dev-user", "user id (sub) of the token")
-	s.String(&scopes, "TOKEN_SCOPES", "read write", "space-separated scopes")
-	s.Duration(&ttl, "TOKEN_TTL", auth.DefaultDevTTL, "lifetime of the token")
-	s.String(&keyFile, auth.EnvDevKeyFile, auth.DefaultDevKeyFile, "PEM file of the local dev signing key (created on first use)")
+// tokenConfig is every setting of query token.
+type tokenConfig struct {
+	company, user, scopes, keyFile string
+	ttl                            time.Duration
+}
+
+func (c *tokenConfig) register(s *config.Set) {
+	s.String(&c.company, "TOKEN_COMPANY", devCompany, "company id (UUID) of the token")
+	s.String(&c.user, "TOKEN_USER", "dev-user", "user id (sub) of the token")
+	s.String(&c.scopes, "TOKEN_SCOPES", "read write", "space-separated scopes")
+	s.Duration(&c.ttl, "TOKEN_TTL", auth.DefaultDevTTL, "lifetime of the token")
+	s.String(&c.keyFile, auth.EnvDevKeyFile, auth.DefaultDevKeyFile, "PEM file of the local dev signing key (created on first use)")
 	fs := s.FlagSet()
-	fs.StringVar(&company, "company", company, "shorthand for --token-company")
-	fs.StringVar(&user, "user", user, "shorthand for --token-user")
-	fs.StringVar(&scopes, "scopes", scopes, "shorthand for --token-scopes")
+	fs.StringVar(&c.company, "company", c.company, "shorthand for --token-company")
+	fs.StringVar(&c.user, "user", c.user, "shorthand for --token-user")
+	fs.StringVar(&c.scopes, "scopes", c.scopes, "shorthand for --token-scopes")
+}
+
+func token(_ context.Context, args []string) error {
+	var c tokenConfig
+	s := config.New("token")
+	c.register(s)
 	if err := s.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", cli.ErrUsage, err)
 	}
+	company, user, scopes, keyFile, ttl := c.company, c.user, c.scopes, c.keyFile, c.ttl
 	id, err := uuid.Parse(company)
 	if err != nil {
 		return fmt.Errorf("%w: company %q is not a UUID", cli.ErrUsage, company)
