@@ -50,6 +50,12 @@ bench:
 	$(GO) test -run '^$$' -bench 'Engine|Models' -benchtime 64x ./inference/
 	$(GO) test -run '^$$' -bench . -benchtime 32x ./inference/liveness/
 
+## 2,000 captures through ingest → Kafka → processor → results, against the
+## engine alone on the same images (not a timed test; see README). BENCH_COUNT,
+## BENCH_CONCURRENCY, BENCH_HALF_COUNT... tune it.
+bench-pipeline: stack-up
+	$(GO) run ./scripts/benchpipeline
+
 ## Short fuzzing of every decoder that faces untrusted bytes.
 fuzz:
 	for t in $$(grep -ho 'func Fuzz[A-Za-z0-9_]*' -r --include='*_test.go' internal inference | cut -d' ' -f2 | sort -u); do \

@@ -149,6 +149,7 @@ func freshTopics(t *testing.T, cfg kafka.Config) topics {
 		t.Fatalf("create test topics: created %v: %v", created, err)
 	}
 	t.Cleanup(func() { deleteTopics(t, cfg, created...) })
+	waitLeaders(t, cfg, created...)
 	return tp
 }
 
@@ -170,16 +171,27 @@ func deleteTopics(t *testing.T, cfg kafka.Config, names ...string) {
 // of messages ever written to it.
 func endOffsets(t *testing.T, cfg kafka.Config, topic string) int64 {
 	t.Helper()
+	n, err := offsets(cfg, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func offsets(cfg kafka.Config, topic string) (int64, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	cl, err := cfg.Client()
 	if err != nil {
-		t.Fatal(err)
+		return 0, err
 	}
 	defer kafka.CloseIdle(cl)
 	md, err := cl.Metadata(ctx, &kafkago.MetadataRequest{Topics: []string{topic}})
-	if err != nil || len(md.Topics) != 1 || md.Topics[0].Error != nil {
-		t.Fatalf("metadata of %s: %v %+v", topic, err, md)
+	if err != nil {
+		return 0, fmt.Errorf("metadata of %s: %w", topic, err)
+	}
+	if len(md.Topics) != 1 || md.Topics[0].Error != nil {
+		return 0, fmt.Errorf("metadata of %s: %+v", topic, md.Topics)
 	}
 	var reqs []kafkago.OffsetRequest
 	for _, p := range md.Topics[0].Partitions {
@@ -187,16 +199,36 @@ func endOffsets(t *testing.T, cfg kafka.Config, topic string) int64 {
 	}
 	lo, err := cl.ListOffsets(ctx, &kafkago.ListOffsetsRequest{Topics: map[string][]kafkago.OffsetRequest{topic: reqs}})
 	if err != nil {
-		t.Fatalf("offsets of %s: %v", topic, err)
+		return 0, fmt.Errorf("offsets of %s: %w", topic, err)
 	}
 	var sum int64
 	for _, po := range lo.Topics[topic] {
 		if po.Error != nil {
-			t.Fatalf("offsets of %s/%d: %v", topic, po.Partition, po.Error)
+			return 0, fmt.Errorf("offsets of %s/%d: %w", topic, po.Partition, po.Error)
 		}
 		sum += po.LastOffset
 	}
-	return sum
+	return sum, nil
+}
+
+// waitLeaders waits until every partition of the new topics answers: a
+// service started on a topic whose leaders are still being elected fails
+// ("Not Leader For Partition").
+func waitLeaders(t *testing.T, cfg kafka.Config, topics ...string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for _, topic := range topics {
+		for {
+			_, err := offsets(cfg, topic)
+			if err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("new topic not ready: %v", err)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
 }
 
 // proc is a service started by a test; it is stopped when the test ends,

@@ -1,0 +1,715 @@
+// Command benchpipeline is `make bench-pipeline`: it pushes captures sampled
+// from $FACES_DIR through ingest → Kafka → processor → results on this
+// machine, and measures, in the same run on the same images, the inference
+// engine alone. It prints:
+//
+//   - engine alone: throughput (batches of the processor's batch size) and
+//     single-image latency;
+//   - pipeline at maximum load (closed loop, BENCH_CONCURRENCY requests in
+//     flight): throughput, sync latency p50/p99, mean batch size (from the
+//     processor's metrics);
+//   - pipeline at half that throughput (open loop, constant arrival rate):
+//     sync latency p50/p99;
+//   - the ratios against the targets: pipeline ≥ 0.85 × engine throughput,
+//     p99 at half load ≤ 3 × the engine's single-image latency.
+//
+// Images are the manifest's real, spoof and edge files that the engine
+// accepts, sent as they are (JPEG and PNG, 25 KB to 1.1 MB, up to 1280 px
+// long sides after decoding), sampled with replacement with a fixed seed.
+// The services are the real binaries (go build), on fresh topics of the
+// local broker, in dev auth mode; their logs go to $STACK_DIR/bench-pipeline.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"mime/multipart"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/schollz/progressbar/v3"
+	kafkago "github.com/segmentio/kafka-go"
+
+	"liveness/inference"
+	"liveness/internal/auth"
+	"liveness/internal/config"
+	"liveness/internal/kafka"
+)
+
+type settings struct {
+	Count, Concurrency, HalfCount, SingleCount, BatchItems, Seed int
+	ModelsDir, FacesDir, OrtLib, StackDir                        string
+	Kafka                                                        kafka.Config
+}
+
+func (c *settings) register(s *config.Set) {
+	s.Int(&c.Count, "BENCH_COUNT", 2000, "captures pushed at maximum load (and analysed by the engine alone)")
+	s.Int(&c.Concurrency, "BENCH_CONCURRENCY", 32, "requests in flight at maximum load")
+	s.Int(&c.HalfCount, "BENCH_HALF_COUNT", 400, "captures sent at half the maximum throughput")
+	s.Int(&c.SingleCount, "BENCH_SINGLE_COUNT", 60, "single-image engine calls timed")
+	s.Int(&c.BatchItems, "PROCESSOR_BATCH_MAX_ITEMS", 16, "the processor's batch size, also the engine-alone batch")
+	s.Int(&c.Seed, "BENCH_SEED", 1, "sampling seed")
+	s.String(&c.ModelsDir, "MODELS_DIR", "../shared/models", "folder of the ONNX models")
+	s.String(&c.FacesDir, "FACES_DIR", "../shared/faces", "labelled images with MANIFEST.tsv")
+	s.String(&c.OrtLib, "ONNXRUNTIME_LIB", ".stack/onnxruntime/libonnxruntime.so.1", "ONNX Runtime library")
+	s.String(&c.StackDir, "STACK_DIR", ".stack", "local stack folder (service logs go under bench-pipeline/)")
+	c.Kafka.Bind(s)
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var c settings
+	s := config.New("bench-pipeline")
+	c.register(s)
+	if err := s.Parse(os.Args[1:]); err != nil {
+		fatal(err)
+	}
+	if err := run(ctx, c); err != nil {
+		fatal(err)
+	}
+}
+
+func fatal(err error) {
+	fmt.Fprintln(os.Stderr, "bench-pipeline:", err)
+	os.Exit(1)
+}
+
+func run(ctx context.Context, c settings) error {
+	for _, p := range []*string{&c.ModelsDir, &c.FacesDir, &c.OrtLib, &c.StackDir} {
+		abs, err := filepath.Abs(*p)
+		if err != nil {
+			return err
+		}
+		*p = abs
+	}
+	fmt.Printf("machine: %d CPUs, load average at start %s\n", runtime.NumCPU(), loadAvg())
+	pool, err := readManifest(c.FacesDir)
+	if err != nil {
+		return err
+	}
+	eng, err := inference.New(inference.Config{ModelsDir: c.ModelsDir, LibraryPath: c.OrtLib,
+		// The defaults of `processor run` (cmd/processor engineFlags).
+		IntraOpThreads: 1, DecodeMaxSide: 1280, DetectMaxSide: 640, MaxPixels: 40_000_000, MinScore: 0.5})
+	if err != nil {
+		return err
+	}
+	pool, err = engineAccepts(ctx, eng, pool)
+	if err != nil {
+		eng.Close()
+		return err
+	}
+	rng := rand.New(rand.NewPCG(uint64(c.Seed), 0))
+	sample := make([]image, c.Count)
+	for i := range sample {
+		sample[i] = pool[rng.IntN(len(pool))]
+	}
+	fmt.Printf("images: %d accepted by the engine of %d in the manifest; %d captures sampled (seed %d), as they are\n",
+		len(pool), manifestLen, len(sample), c.Seed)
+
+	single, err := singleLatency(ctx, eng, sample, c.SingleCount)
+	if err != nil {
+		eng.Close()
+		return err
+	}
+	engineRate, err := engineThroughput(ctx, eng, sample, c.BatchItems)
+	eng.Close() // the pipeline's processor loads its own
+	if err != nil {
+		return err
+	}
+	fmt.Printf("engine alone: %.2f captures/s (batches of %d); single image p50 %s\n",
+		engineRate, c.BatchItems, single.Round(time.Millisecond))
+
+	p, err := startPipeline(ctx, c, sample[0])
+	if err != nil {
+		return err
+	}
+	defer p.close()
+	full, err := p.maxLoad(ctx, sample, c.Concurrency)
+	if err != nil {
+		return err
+	}
+	half, err := p.rateLoad(ctx, sample, c.HalfCount, full.rate/2)
+	if err != nil {
+		return err
+	}
+
+	fmt.Printf("\n== bench-pipeline (%d CPUs; load average now %s) ==\n", runtime.NumCPU(), loadAvg())
+	fmt.Printf("engine alone          %8.2f captures/s   single-image latency p50 %s\n", engineRate, single.Round(time.Millisecond))
+	fmt.Printf("pipeline, max load    %8.2f captures/s   sync p50 %s  p99 %s  (n=%d, %d failed, concurrency %d)\n",
+		full.rate, full.p50.Round(time.Millisecond), full.p99.Round(time.Millisecond), full.ok, full.failed, c.Concurrency)
+	fmt.Printf("mean batch size       %8.2f              (processor_batch_size over the max-load run)\n", full.meanBatch)
+	fmt.Printf("pipeline, half load   %8.2f captures/s   sync p50 %s  p99 %s  (n=%d, %d failed, offered %.2f/s)\n",
+		half.rate, half.p50.Round(time.Millisecond), half.p99.Round(time.Millisecond), half.ok, half.failed, full.rate/2)
+	r1 := full.rate / engineRate
+	r2 := half.p99.Seconds() / single.Seconds()
+	fmt.Printf("throughput ratio      %8.3f  (target >= 0.85: %s)\n", r1, verdict(r1 >= 0.85))
+	fmt.Printf("p99 / single latency  %8.3f  (target <= 3: %s)\n", r2, verdict(r2 <= 3))
+	return nil
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "MISSED"
+}
+
+// image is one accepted manifest file.
+type image struct {
+	name string
+	data []byte
+}
+
+var manifestLen int
+
+func readManifest(dir string) ([]image, error) {
+	raw, err := os.ReadFile(filepath.Join(dir, "MANIFEST.tsv"))
+	if err != nil {
+		return nil, err
+	}
+	var out []image
+	for i, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+		cols := strings.Split(line, "\t")
+		if i == 0 || len(cols) < 2 {
+			continue
+		}
+		manifestLen++
+		switch cols[1] {
+		case "real", "spoof", "edge":
+		default:
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, cols[0]))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, image{name: filepath.Base(cols[0]), data: b})
+	}
+	return out, nil
+}
+
+// engineAccepts keeps the images the engine analyses (not the truncated or
+// non-image files: they would be dead letters, not scans). It also warms
+// the engine up.
+func engineAccepts(ctx context.Context, eng *inference.Engine, pool []image) ([]image, error) {
+	data := make([][]byte, len(pool))
+	for i, im := range pool {
+		data[i] = im.data
+	}
+	res, err := eng.Analyze(ctx, data)
+	if err != nil {
+		return nil, err
+	}
+	var ok []image
+	for i, r := range res {
+		if r.Err == nil {
+			ok = append(ok, pool[i])
+		}
+	}
+	if len(ok) == 0 {
+		return nil, errors.New("the engine accepts none of the images")
+	}
+	return ok, nil
+}
+
+func bar(n int, what string) *progressbar.ProgressBar {
+	return progressbar.NewOptions(n, progressbar.OptionSetWriter(os.Stderr), progressbar.OptionSetDescription(what),
+		progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionThrottle(250*time.Millisecond),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(os.Stderr) }))
+}
+
+// singleLatency is the p50 of Analyze on one image at a time.
+func singleLatency(ctx context.Context, eng *inference.Engine, sample []image, n int) (time.Duration, error) {
+	b := bar(n, "engine, one image at a time")
+	lat := make([]time.Duration, 0, n)
+	for i := range n {
+		t := time.Now()
+		if _, err := eng.Analyze(ctx, [][]byte{sample[i%len(sample)].data}); err != nil {
+			return 0, err
+		}
+		lat = append(lat, time.Since(t))
+		_ = b.Add(1)
+	}
+	slices.Sort(lat)
+	return percentile(lat, 50), nil
+}
+
+// engineThroughput analyses the sample in the processor's batch size, one
+// batch after another, as the processor's analyse stage does.
+func engineThroughput(ctx context.Context, eng *inference.Engine, sample []image, batch int) (float64, error) {
+	b := bar(len(sample), "engine alone")
+	start := time.Now()
+	for lo := 0; lo < len(sample); lo += batch {
+		chunk := sample[lo:min(lo+batch, len(sample))]
+		data := make([][]byte, len(chunk))
+		for i, im := range chunk {
+			data[i] = im.data
+		}
+		if _, err := eng.Analyze(ctx, data); err != nil {
+			return 0, err
+		}
+		_ = b.Add(len(chunk))
+	}
+	return float64(len(sample)) / time.Since(start).Seconds(), nil
+}
+
+// pipeline is the running services.
+type pipeline struct {
+	kafka       kafka.Config
+	topics      []string
+	procs       []*exec.Cmd
+	exited      []chan struct{}
+	url, admin  string
+	token       string
+	client      *http.Client
+	logDir      string
+	binDir      string
+	procMetrics string
+	topicsBy    map[string]string // platform topic name → this run's
+}
+
+func startPipeline(ctx context.Context, c settings, warm image) (*pipeline, error) {
+	p := &pipeline{kafka: c.Kafka, logDir: filepath.Join(c.StackDir, "bench-pipeline"),
+		client: &http.Client{Timeout: 3 * time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}}
+	if err := os.MkdirAll(p.logDir, 0o755); err != nil {
+		return nil, err
+	}
+	bin, err := os.MkdirTemp("", "bench-pipeline-bin-")
+	if err != nil {
+		return nil, err
+	}
+	p.binDir = bin
+	fmt.Fprintln(os.Stderr, "building ingest and processor ...")
+	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin+"/", "./cmd/ingest", "./cmd/processor").CombinedOutput(); err != nil {
+		p.close()
+		return nil, fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	if err := p.createTopics(ctx); err != nil {
+		p.close()
+		return nil, err
+	}
+	if err := p.startServices(ctx, c, warm); err != nil {
+		p.close()
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *pipeline) createTopics(ctx context.Context) error {
+	suffix := uuid.NewString()[:8]
+	names := map[string]string{}
+	var specs []kafka.TopicSpec
+	for _, s := range kafka.Topics {
+		switch s.Name {
+		case kafka.TopicCaptures, kafka.TopicResults, kafka.TopicCapturesDLQ:
+			names[s.Name] = "bench." + s.Name + "." + suffix
+			s.Name = names[s.Name]
+			specs = append(specs, s)
+		}
+	}
+	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	created, err := kafka.EnsureTopics(tctx, p.kafka, specs...)
+	p.topics = created
+	if err != nil {
+		return fmt.Errorf("create bench topics on %v: %w", p.kafka.Brokers, err)
+	}
+	p.topicsBy = names
+	return waitLeaders(tctx, p.kafka, created)
+}
+
+// waitLeaders waits until every partition of the new topics has a leader:
+// a service started earlier fails on "Not Leader For Partition".
+func waitLeaders(ctx context.Context, cfg kafka.Config, topics []string) error {
+	cl, err := cfg.Client()
+	if err != nil {
+		return err
+	}
+	defer kafka.CloseIdle(cl)
+	for {
+		err := partitionsReady(ctx, cl, topics)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("bench topics not ready: %w", err)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func partitionsReady(ctx context.Context, cl *kafkago.Client, topics []string) error {
+	md, err := cl.Metadata(ctx, &kafkago.MetadataRequest{Topics: topics})
+	if err != nil {
+		return err
+	}
+	req := map[string][]kafkago.OffsetRequest{}
+	for _, t := range md.Topics {
+		if t.Error != nil {
+			return t.Error
+		}
+		for _, p := range t.Partitions {
+			req[t.Name] = append(req[t.Name], kafkago.LastOffsetOf(p.ID))
+		}
+	}
+	lo, err := cl.ListOffsets(ctx, &kafkago.ListOffsetsRequest{Topics: req})
+	if err != nil {
+		return err
+	}
+	for _, parts := range lo.Topics {
+		for _, po := range parts {
+			if po.Error != nil {
+				return po.Error
+			}
+		}
+	}
+	return nil
+}
+
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+func (p *pipeline) startServices(ctx context.Context, c settings, warm image) error {
+	var addrs [3]string
+	for i := range addrs {
+		a, err := freeAddr()
+		if err != nil {
+			return err
+		}
+		addrs[i] = a
+	}
+	httpAddr, ingestAdmin, procAdmin := addrs[0], addrs[1], addrs[2]
+	devKey := filepath.Join(p.logDir, "dev-jwt-key.pem")
+	tok, err := auth.MintDevToken(devKey, auth.DevClaims{CompanyID: uuid.MustParse("00000000-0000-4000-8000-0000000be4c0"),
+		UserID: "bench-pipeline", Scopes: []string{"write"}})
+	if err != nil {
+		return err
+	}
+	p.token = tok
+	common := []string{kafka.EnvBrokers + "=" + strings.Join(p.kafka.Brokers, ","), "MODELS_DIR=" + c.ModelsDir,
+		"ONNXRUNTIME_LIB=" + c.OrtLib, "LOG_LEVEL=warn"}
+	t := p.topicsBy
+	if err := p.start("processor", append(common,
+		"PROCESSOR_GROUP=bench-"+uuid.NewString()[:8], "PROCESSOR_ADMIN_ADDR="+procAdmin,
+		"PROCESSOR_BATCH_MAX_ITEMS="+strconv.Itoa(c.BatchItems),
+		"PROCESSOR_CAPTURES_TOPIC="+t[kafka.TopicCaptures], "PROCESSOR_RESULTS_TOPIC="+t[kafka.TopicResults],
+		"PROCESSOR_DLQ_TOPIC="+t[kafka.TopicCapturesDLQ]), "run"); err != nil {
+		return err
+	}
+	if err := p.start("ingest", append(common,
+		"INGEST_HTTP_ADDR="+httpAddr, "INGEST_ADMIN_ADDR="+ingestAdmin,
+		"INGEST_CAPTURES_TOPIC="+t[kafka.TopicCaptures], "INGEST_RESULTS_TOPIC="+t[kafka.TopicResults],
+		"INGEST_DLQ_TOPIC="+t[kafka.TopicCapturesDLQ],
+		"AUTH_DEV_MODE=true", auth.EnvDevKeyFile+"="+devKey,
+		// The benchmark is one company at full speed: no rate limit, and a
+		// wait long enough that every answer is synchronous.
+		"INGEST_RATE_PER_COMPANY=1000000", "INGEST_RATE_BURST=1000000", "INGEST_WAIT=120s", "INGEST_MAX_WAIT=120s"), "serve"); err != nil {
+		return err
+	}
+	p.url, p.procMetrics = "http://"+httpAddr, "http://"+procAdmin+"/metrics"
+	for i, u := range []string{"http://" + procAdmin + "/healthz", "http://" + ingestAdmin + "/healthz"} {
+		if err := waitOK(ctx, u, p.exited[i], 2*time.Minute); err != nil {
+			return fmt.Errorf("%w (logs in %s)", err, p.logDir)
+		}
+	}
+	if err := waitTCP(ctx, httpAddr, 30*time.Second); err != nil {
+		return err
+	}
+	// Warm-up: the group join and the first batches are not measured.
+	fmt.Fprintln(os.Stderr, "warming up the pipeline ...")
+	for range 4 {
+		if st, _, err := p.post(ctx, warm); err != nil || st != http.StatusOK {
+			return fmt.Errorf("warm-up capture: HTTP %d %v (logs in %s)", st, err, p.logDir)
+		}
+	}
+	return nil
+}
+
+func (p *pipeline) start(name string, env []string, args ...string) error {
+	logf, err := os.Create(filepath.Join(p.logDir, name+".log"))
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(filepath.Join(p.binDir, name), args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return err
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); logf.Close(); close(exited) }()
+	p.procs = append(p.procs, cmd)
+	p.exited = append(p.exited, exited)
+	return nil
+}
+
+func (p *pipeline) close() {
+	for _, cmd := range slices.Backward(p.procs) {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for i, cmd := range p.procs {
+		select {
+		case <-p.exited[i]:
+		case <-time.After(time.Until(deadline)):
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-p.exited[i]
+		}
+	}
+	if len(p.topics) > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if cl, err := p.kafka.Client(); err == nil {
+			_, _ = cl.DeleteTopics(ctx, &kafkago.DeleteTopicsRequest{Topics: p.topics})
+			kafka.CloseIdle(cl)
+		}
+	}
+	if p.binDir != "" {
+		os.RemoveAll(p.binDir)
+	}
+}
+
+// post sends one capture and returns its status and latency.
+func (p *pipeline) post(ctx context.Context, im image) (int, time.Duration, error) {
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	_ = mw.WriteField("channel", "WEB")
+	_ = mw.WriteField("reference", "bench-"+im.name)
+	fw, _ := mw.CreateFormFile("file", im.name)
+	_, _ = fw.Write(im.data)
+	_ = mw.Close()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url+"/face-liveness-sdk/v1/check_liveness", &body)
+	if err != nil {
+		return 0, 0, err
+	}
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+p.token)
+	req.Header.Set("Prefer", "wait=120")
+	t := time.Now()
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return 0, time.Since(t), err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, time.Since(t), nil
+}
+
+// load is what a run measured: 200s only in the latencies.
+type load struct {
+	rate, meanBatch float64
+	p50, p99        time.Duration
+	ok, failed      int
+}
+
+func summarise(lat []time.Duration, failed int, elapsed time.Duration, n int) load {
+	slices.Sort(lat)
+	return load{rate: float64(n) / elapsed.Seconds(), p50: percentile(lat, 50), p99: percentile(lat, 99), ok: len(lat), failed: failed}
+}
+
+// maxLoad keeps `concurrency` requests in flight until the sample is sent.
+func (p *pipeline) maxLoad(ctx context.Context, sample []image, concurrency int) (load, error) {
+	before, err := p.batchSizes(ctx)
+	if err != nil {
+		return load{}, err
+	}
+	b := bar(len(sample), "pipeline, max load")
+	var mu sync.Mutex
+	var lat []time.Duration
+	failed := 0
+	jobs := make(chan image)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for im := range jobs {
+				st, d, err := p.post(ctx, im)
+				mu.Lock()
+				if err == nil && st == http.StatusOK {
+					lat = append(lat, d)
+				} else {
+					failed++
+				}
+				mu.Unlock()
+				_ = b.Add(1)
+			}
+		}()
+	}
+	for _, im := range sample {
+		if ctx.Err() != nil {
+			break
+		}
+		jobs <- im
+	}
+	close(jobs)
+	wg.Wait()
+	elapsed := time.Since(start)
+	if err := ctx.Err(); err != nil {
+		return load{}, err
+	}
+	after, err := p.batchSizes(ctx)
+	if err != nil {
+		return load{}, err
+	}
+	l := summarise(lat, failed, elapsed, len(sample))
+	if n := after[1] - before[1]; n > 0 {
+		l.meanBatch = (after[0] - before[0]) / n
+	}
+	return l, nil
+}
+
+// rateLoad sends n captures at a constant rate, each on its own (open
+// loop: a slow answer does not slow the arrivals).
+func (p *pipeline) rateLoad(ctx context.Context, sample []image, n int, rate float64) (load, error) {
+	if rate <= 0 {
+		return load{}, errors.New("no throughput measured at max load")
+	}
+	b := bar(n, fmt.Sprintf("pipeline, half load (%.2f/s)", rate))
+	interval := time.Duration(float64(time.Second) / rate)
+	var mu sync.Mutex
+	var lat []time.Duration
+	failed := 0
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := range n {
+		if d := time.Until(start.Add(time.Duration(i) * interval)); d > 0 {
+			select {
+			case <-time.After(d):
+			case <-ctx.Done():
+				return load{}, ctx.Err()
+			}
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st, d, err := p.post(ctx, sample[(i*7919)%len(sample)])
+			mu.Lock()
+			if err == nil && st == http.StatusOK {
+				lat = append(lat, d)
+			} else {
+				failed++
+			}
+			mu.Unlock()
+			_ = b.Add(1)
+		}()
+	}
+	wg.Wait()
+	return summarise(lat, failed, time.Since(start), n), nil
+}
+
+// batchSizes reads processor_batch_size's sum and count.
+func (p *pipeline) batchSizes(ctx context.Context) ([2]float64, error) {
+	var out [2]float64
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, p.procMetrics, nil)
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return out, err
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	found := 0
+	for sc.Scan() {
+		for i, name := range []string{"processor_batch_size_sum ", "processor_batch_size_count "} {
+			if v, ok := strings.CutPrefix(sc.Text(), name); ok {
+				f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+				if err != nil {
+					return out, err
+				}
+				out[i] = f
+				found++
+			}
+		}
+	}
+	if found != 2 {
+		return out, errors.New("processor_batch_size not in the processor's metrics")
+	}
+	return out, sc.Err()
+}
+
+func waitOK(ctx context.Context, url string, exited <-chan struct{}, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-exited:
+			return fmt.Errorf("the service of %s exited", url)
+		default:
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("%s not ready: %v", url, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func waitTCP(ctx context.Context, addr string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("%s not listening: %v", addr, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// percentile of sorted durations, nearest rank.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(p/100*float64(len(sorted))+0.5) - 1
+	return sorted[min(max(i, 0), len(sorted)-1)]
+}
+
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
