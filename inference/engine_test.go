@@ -224,6 +224,17 @@ func TestEngineBatchEqualsSingle(t *testing.T) {
 		}
 		data = append(data, b)
 	}
+	// The CPU default (one image per model run, a worker per core) and the
+	// CUDA shape (one worker, true N>1 tensors) must agree with one image alone.
+	nBatch := *e
+	nBatch.cfg.Workers, nBatch.cfg.MaxBatch = 1, len(data)
+	for _, eng := range []*Engine{e, &nBatch} {
+		batchEqualsSingle(t, eng, data)
+	}
+}
+
+func batchEqualsSingle(t *testing.T, e *Engine, data [][]byte) {
+	t.Helper()
 	batch, err := e.Analyze(context.Background(), data)
 	if err != nil {
 		t.Fatal(err)

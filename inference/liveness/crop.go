@@ -171,6 +171,7 @@ func areaCHW(src window, size int, dst []float32, order [3]int, mul float32) {
 	plane := size * size
 	line := make([]float32, 3*src.w)
 	acc := make([]float32, 3*plane)
+	hs := make([]float32, 3*size)
 	// Source column offsets, resolved once: the border rule per pixel and
 	// channel cost as much as the averaging itself.
 	xoff := make([]int, src.w)
@@ -182,16 +183,24 @@ func areaCHW(src window, size int, dst []float32, order [3]int, mul float32) {
 		for x, o := range xoff {
 			line[3*x], line[3*x+1], line[3*x+2] = float32(row[o]), float32(row[o+1]), float32(row[o+2])
 		}
+		// The horizontal pass once per source row, then its share of
+		// each output row it covers (a row on a boundary covers two).
+		for dx, taps := range cols {
+			var s [3]float32
+			for _, t := range taps {
+				px := line[3*t.i : 3*t.i+3 : 3*t.i+3]
+				s[0] += px[0] * t.w
+				s[1] += px[1] * t.w
+				s[2] += px[2] * t.w
+			}
+			hs[3*dx], hs[3*dx+1], hs[3*dx+2] = s[0], s[1], s[2]
+		}
 		for _, ry := range rows[sy] {
-			for dx, taps := range cols {
-				var s [3]float32
-				for _, t := range taps {
-					for c := range 3 {
-						s[c] += line[3*t.i+c] * t.w
-					}
-				}
-				for c := range 3 {
-					acc[c*plane+ry.i*size+dx] += s[c] * ry.w
+			o := ry.i * size
+			for c := range 3 {
+				a := acc[c*plane+o : c*plane+o+size]
+				for dx := range a {
+					a[dx] += hs[3*dx+c] * ry.w
 				}
 			}
 		}

@@ -89,31 +89,39 @@ func faceTensor(img *imagefile.Image, b geom.Box, dst []float32) {
 	x1, y1, x2, y2 = float64(int(x1)), float64(int(y1)), float64(int(x2)), float64(int(y2))
 	fx, fy := (x2-x1)/inSize, (y2-y1)/inSize
 	plane := inSize * inSize
-	for v := range inSize {
-		sy := y1 + (float64(v)+0.5)*fy - 0.5
-		for u := range inSize {
-			sx := x1 + (float64(u)+0.5)*fx - 0.5
-			px := sample(img, sx, sy, x1, y1, x2-1, y2-1)
+	// Sample positions resolved once per column and row (the same
+	// arithmetic as a per-pixel bilinear clamped to the crop).
+	xs, ys := taps(x1, x2-1, fx), taps(y1, y2-1, fy)
+	for v, ty := range ys {
+		r0, r1 := img.Pix[ty.i0*img.Stride:], img.Pix[ty.i1*img.Stride:]
+		for u, tx := range xs {
+			o0, o1 := 3*tx.i0, 3*tx.i1
 			for c := range 3 {
-				dst[c*plane+v*inSize+u] = (px[c]/255 - mean[c]) / std[c]
+				top := float32(r0[o0+c])*(1-tx.w) + float32(r0[o1+c])*tx.w
+				bot := float32(r1[o0+c])*(1-tx.w) + float32(r1[o1+c])*tx.w
+				px := top*(1-ty.w) + bot*ty.w
+				dst[c*plane+v*inSize+u] = (px/255 - mean[c]) / std[c]
 			}
 		}
 	}
 }
 
-// sample is bilinear, clamped to the crop [lx,hx]×[ly,hy] (cv2.resize on the
-// cropped array repeats the crop's edge).
-func sample(img *imagefile.Image, x, y, lx, ly, hx, hy float64) [3]float32 {
-	x, y = min(max(x, lx), hx), min(max(y, ly), hy)
-	x0, y0 := int(x), int(y)
-	x1, y1 := min(x0+1, int(hx)), min(y0+1, int(hy))
-	wx, wy := float32(x-float64(x0)), float32(y-float64(y0))
-	p := func(xx, yy, c int) float32 { return float32(img.Pix[yy*img.Stride+3*xx+c]) }
-	var out [3]float32
-	for c := range 3 {
-		top := p(x0, y0, c)*(1-wx) + p(x1, y0, c)*wx
-		bot := p(x0, y1, c)*(1-wx) + p(x1, y1, c)*wx
-		out[c] = top*(1-wy) + bot*wy
+// tap is one output coordinate's two source indices and the weight of the
+// second.
+type tap struct {
+	i0, i1 int
+	w      float32
+}
+
+// taps maps inSize output coordinates onto [lo, hi] with step f, pixel
+// centres aligned and clamped to the crop (cv2.resize on the cropped array
+// repeats the crop's edge).
+func taps(lo, hi, f float64) []tap {
+	out := make([]tap, inSize)
+	for d := range out {
+		s := min(max(lo+(float64(d)+0.5)*f-0.5, lo), hi)
+		i0 := int(s)
+		out[d] = tap{i0, min(i0+1, int(hi)), float32(s - float64(i0))}
 	}
 	return out
 }
