@@ -1,17 +1,41 @@
 // Package inference is the face-liveness inference engine: given image bytes
 // it returns the scan of DESIGN.md (result, flags, per-face measurements).
 //
-// Stages, each batched over the images (or faces) of one Analyze call:
-// decode (parallel, imagefile), detect (YuNet, one N-image run), landmarks
-// (slim160, one run over every face of the batch), then the per-face stages
-// (liveness, and eyes/occlusion when wired) behind the FaceStage interface,
-// then the pure-Go measurements (measure.go) and the decision (decide.go).
+// Stages, each run over the images (or faces) of one chunk: decode
+// (imagefile, libjpeg-turbo DCT-scaled), detect (YuNet at 640 px), landmarks
+// (slim160), then the per-face stages of stages.go (liveness, eyes,
+// occlusion), then the pure-Go measurements (measure.go) and the decision
+// (decide.go). New opens every model from the manifest, so every engine
+// has every stage.
 //
-// CPU vs CUDA: on CPU, batching gains little and the cores are better spent
-// on independent images: Analyze splits a call into Workers sub-batches run
-// concurrently, each session using IntraOpThreads threads (default 1 each).
-// On CUDA a single worker runs the whole batch as true N>1 tensors.
-// See engine_bench_test.go for the measurements behind the defaults.
+// CPU vs CUDA: Analyze hands chunks of MaxBatch images to Workers
+// goroutines. On CPU the defaults are one image per model run, one worker
+// per core and one intra-op thread per session; on CUDA, one worker runs
+// the whole call as true N>1 tensors. Measured on the 2-core build machine
+// while shared (load average 6), CPU ms per 640×480 single-face image
+// (BenchmarkEngine640x480; the wall figure follows the load):
+//
+//	strategy                               cpu-ms/img  images/s  RSS MB
+//	Analyze(1) serially                    72.8        11.8      136
+//	Analyze(16), 2 workers, N=1 (default)  73.3        12.1      167
+//	Analyze(1) from 2 goroutines           80.8        11.1      171
+//	Analyze(16), 1 worker, 2 threads, N=1  108.9        7.2      238
+//	Analyze(16), 2 workers, N=8            95.0         6.1      813
+//	Analyze(16), 1 worker, N=16            87.0         6.0     1064
+//
+// N>1 tensors cost more CPU per image on CPU (larger working sets), and a
+// second intra-op thread costs ~50% more CPU for no wall gain when the
+// other core is busy anyway. The arena is on for N=1 sessions (20-30% less
+// CPU per run in BenchmarkModels) and off where runs are batched: it keeps
+// the largest batch's peak for good (the 813/1064 MB above, measured on
+// N=1 sessions driven at N=8/16). Per stage (thread CPU clock, ms per
+// image): decode 1.5, detect 19.1, landmarks 4.3, liveness 23.6 (three
+// models), eyes 11.2 (two iris runs), occlusion 9.4, measure 0.5. ONNX
+// Runtime is ~74% of the process's CPU (perf); the models' own runs under
+// this load are 2-2.5× their quiet-machine times. Detection at 320 or 480
+// px was measured and rejected (see inference/detect): it breaks the
+// liveness calibration. With the two cores to itself the engine would do
+// about 2 × 1000/73 ≈ 27 images/s, short of the 35 asked.
 package inference
 
 import (

@@ -30,8 +30,9 @@ import (
 //
 // Reported: cpu-ms/img (process CPU time per image, getrusage: the primary
 // figure on a shared machine), images/s (wall), <stage>-cpu-ms/img (thread
-// CPU clock of each stage per image), RSS-MB. The N>1 variants run last: a
-// session's arena keeps the largest batch's peak.
+// CPU clock of each stage per image), RSS-MB, load1. The N>1 variants run
+// last: a session's arena keeps the largest batch's peak. Figures are in
+// the package doc.
 
 // captureJPEG renders a face image at w×h (centre crop to the aspect, then
 // resize) as a JPEG; generated at run time, never committed.
