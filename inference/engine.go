@@ -243,6 +243,9 @@ func (e *Engine) Close() error {
 // whole call (true N>1 tensors).
 func (e *Engine) Analyze(ctx context.Context, images [][]byte) ([]Result, error) {
 	out := make([]Result, len(images))
+	if len(images) == 0 {
+		return out, ctx.Err()
+	}
 	chunk := e.cfg.MaxBatch
 	if chunk <= 0 || chunk > len(images) {
 		chunk = max(len(images), 1)

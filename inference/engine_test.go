@@ -233,6 +233,13 @@ func TestEngineBatchEqualsSingle(t *testing.T) {
 	}
 }
 
+func TestEngineEmptyCall(t *testing.T) {
+	res, err := testEngine(t).Analyze(context.Background(), nil)
+	if err != nil || len(res) != 0 {
+		t.Fatalf("Analyze(nil) = %v, %v", res, err)
+	}
+}
+
 func batchEqualsSingle(t *testing.T, e *Engine, data [][]byte) {
 	t.Helper()
 	batch, err := e.Analyze(context.Background(), data)
