@@ -131,7 +131,7 @@ func bench(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("RESULT sink %.0f rows/s, clickhouse-client %.0f rows/s, ratio %.2f (target >= 0.5)\n", sinkRate, cliRate, sinkRate/cliRate)
+	fmt.Printf("RESULT sink %.0f rows/s, clickhouse-client %.0f rows/s, ratio %.2f (target >= 0.5), load avg %s\n", sinkRate, cliRate, sinkRate/cliRate, loadAvg())
 
 	// 4. Query load against the sink's database.
 	return loadQueries(ctx, stores[sinkDB], companies[0], ids, bc, log)
@@ -240,7 +240,17 @@ func runBenchSink(ctx context.Context, kc kafka.Config, topic, group string, cod
 	cancel()
 	<-done
 	rate := float64(n) / took.Seconds()
-	fmt.Printf("sink: %d rows stored and committed in %v (%.0f rows/s, includes the consumer-group join)\n", n, took.Round(time.Millisecond), rate)
+	// Where the time went: the inserts (retries included) against the rest
+	// (the group join, fetching and decoding, overlapped with the inserts).
+	mfs, _ := reg.Gather()
+	for _, mf := range mfs {
+		if mf.GetName() == "sink_insert_seconds" {
+			h := mf.GetMetric()[0].GetHistogram()
+			fmt.Printf("sink: %d inserts took %.1f s in all (%.0f ms each on average)\n", h.GetSampleCount(), h.GetSampleSum(),
+				1000*h.GetSampleSum()/float64(max(1, h.GetSampleCount())))
+		}
+	}
+	fmt.Printf("sink: %d rows stored and committed in %v (%.0f rows/s, includes the consumer-group join), load avg %s\n", n, took.Round(time.Millisecond), rate, loadAvg())
 	return rate, nil
 }
 
@@ -290,7 +300,7 @@ func clientInsert(ctx context.Context, client, addr, from, to string, n int) (fl
 	took := time.Since(start)
 	rate := float64(n) / took.Seconds()
 	fi, _ := os.Stat(file)
-	fmt.Printf("clickhouse-client: %d rows (%d MB Native) inserted in %v (%.0f rows/s)\n", n, fi.Size()>>20, took.Round(time.Millisecond), rate)
+	fmt.Printf("clickhouse-client: %d rows (%d MB Native) inserted in %v (%.0f rows/s), load avg %s\n", n, fi.Size()>>20, took.Round(time.Millisecond), rate, loadAvg())
 	return rate, nil
 }
 
@@ -354,13 +364,28 @@ func loadQueries(ctx context.Context, st *store.Store, company uuid.UUID, ids []
 			return base + "/stats?interval=day&from=2026-03-01T00:00:00Z&to=2026-03-31T00:00:00Z"
 		}},
 	}
-	fmt.Printf("%-18s %8s %9s %9s %9s %7s\n", "endpoint", "requests", "req/s", "p50", "p99", "errors")
-	for _, ep := range endpoints {
-		r := drive(ctx, client, tok, ep.url, bc.concurrency, bc.duration)
-		fmt.Printf("%-18s %8d %9.1f %9s %9s %7d\n", ep.name, r.n, float64(r.n)/bc.duration.Seconds(),
-			r.pct(0.50).Round(10*time.Microsecond), r.pct(0.99).Round(10*time.Microsecond), r.errors)
+	// One client first (latency, nothing queued), then BENCH_CONCURRENCY
+	// (throughput; on a two-core server a closed loop of 8 queues ~4 deep,
+	// so its latencies are mostly waiting).
+	fmt.Printf("%-18s %7s %8s %9s %9s %9s %7s %s\n", "endpoint", "clients", "requests", "req/s", "p50", "p99", "errors", "load avg (1 min)")
+	for _, c := range slices.Compact([]int{1, bc.concurrency}) {
+		for _, ep := range endpoints {
+			r := drive(ctx, client, tok, ep.url, c, bc.duration)
+			fmt.Printf("%-18s %7d %8d %9.1f %9s %9s %7d %s\n", ep.name, c, r.n, float64(r.n)/bc.duration.Seconds(),
+				r.pct(0.50).Round(10*time.Microsecond), r.pct(0.99).Round(10*time.Microsecond), r.errors, loadAvg())
+		}
 	}
 	return nil
+}
+
+// loadAvg is the machine's 1-minute load average ("?" where unknown): the
+// figures mean little without it on a shared machine.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
+		return f[0]
+	}
+	return "?"
 }
 
 type loadResult struct {

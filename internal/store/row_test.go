@@ -120,3 +120,34 @@ func TestColumnsMatchMigration(t *testing.T) {
 		t.Errorf("%s defines %d columns, row has %d", ms[0].name, n, len(scanColumns))
 	}
 }
+
+// columns hands the batch the row's fields in the table's column order and
+// types: the i-th slice holds field i of every row.
+func TestColumnsFollowTheRow(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	var rows []Row
+	for i := range 12 { // every shape genScan makes: updated or not, 0-2 faces
+		r, err := NewRow(genScan(rng, uuid.New(), i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows = append(rows, r)
+	}
+	cols := columns(rows)
+	if len(cols) != len(scanColumns) {
+		t.Fatalf("%d columns, want %d", len(cols), len(scanColumns))
+	}
+	for j, c := range cols {
+		v := reflect.ValueOf(c)
+		if v.Len() != len(rows) {
+			t.Fatalf("column %s: %d values, want %d", scanColumns[j], v.Len(), len(rows))
+		}
+		for i := range rows {
+			want := reflect.ValueOf(rows[i].r).Field(j)
+			if got := v.Index(i); got.Type() != want.Type() || !reflect.DeepEqual(got.Interface(), want.Interface()) {
+				t.Fatalf("column %s row %d: %v (%s), want field %s = %v", scanColumns[j], i, got, got.Type(),
+					reflect.TypeFor[row]().Field(j).Name, want)
+			}
+		}
+	}
+}
