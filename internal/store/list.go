@@ -168,10 +168,18 @@ func (s *Store) pageIDs(ctx context.Context, c conditions, q ListQuery, from uin
 		if from > 0 {
 			w = c.and("created_date >= toDateTime(?)", from)
 		}
-		pageSQL := "SELECT id, toUInt32(created_date) FROM (SELECT id, created_date, created_date_ms, result, sales_channel, reference FROM " +
+		cols := "id, created_date, created_date_ms"
+		if c.mutable() {
+			cols += ", result, sales_channel, reference"
+		}
+		pageSQL := "SELECT id, toUInt32(created_date) FROM (SELECT " + cols + " FROM " +
 			s.db + ".scans_by_created FINAL WHERE " + w.inner + ") WHERE " + w.outer +
 			" ORDER BY created_date DESC, created_date_ms DESC, id DESC LIMIT ?, ?"
-		p, err := s.queryPage(ctx, pageSQL, append(w.args(), q.Offset, q.Limit)...)
+		qctx := ctx
+		if from > 0 {
+			qctx = pointLookup(ctx) // a window holds a few granules
+		}
+		p, err := s.queryPage(qctx, pageSQL, append(w.args(), q.Offset, q.Limit)...)
 		if err != nil || len(p.ids) == q.Limit || from == 0 {
 			return p, err
 		}
