@@ -56,6 +56,12 @@ bench:
 bench-pipeline: stack-up
 	$(GO) run ./scripts/benchpipeline
 
+## BENCH_SCANS (default 1,000,000) generated scans through Kafka and the sink,
+## clickhouse-client's insert of the same rows, then get/list/deep page/stats
+## load on loopback (not a timed test; see README "Query benchmark").
+bench-query: stack-up
+	$(GO) run ./cmd/query bench
+
 ## Short fuzzing of every decoder that faces untrusted bytes.
 fuzz:
 	for t in $$(grep -ho 'func Fuzz[A-Za-z0-9_]*' -r --include='*_test.go' internal inference | cut -d' ' -f2 | sort -u); do \
