@@ -129,7 +129,9 @@ func run(ctx context.Context, c settings) error {
 		eng.Close()
 		return err
 	}
+	cpu0 := procCPU(os.Getpid())
 	engineRate, err := engineThroughput(ctx, eng, sample, c.BatchItems)
+	engineCPU := procCPU(os.Getpid()) - cpu0
 	eng.Close() // the pipeline's processor loads its own
 	if err != nil {
 		return err
@@ -158,6 +160,11 @@ func run(ctx context.Context, c settings) error {
 	fmt.Printf("mean batch size       %8.2f              (processor_batch_size over the max-load run)\n", full.meanBatch)
 	fmt.Printf("pipeline, half load   %8.2f captures/s   sync p50 %s  p99 %s  (n=%d, %d failed, offered %.2f/s)\n",
 		half.rate, half.p50.Round(time.Millisecond), half.p99.Round(time.Millisecond), half.ok, half.failed, full.rate/2)
+	fmt.Printf("CPU at max load       ")
+	for _, u := range full.cpu {
+		fmt.Printf("%s %.1f ms/capture  ", u.name, 1000*u.seconds/float64(len(sample)))
+	}
+	fmt.Printf("\nCPU of the engine alone  %.1f ms/capture (this process)\n", 1000*engineCPU/float64(len(sample)))
 	r1 := full.rate / engineRate
 	r2 := half.p99.Seconds() / single.Seconds()
 	fmt.Printf("throughput ratio      %8.3f  (target >= 0.85: %s)\n", r1, verdict(r1 >= 0.85))
@@ -283,11 +290,12 @@ type pipeline struct {
 	logDir      string
 	binDir      string
 	procMetrics string
+	stackDir    string
 	topicsBy    map[string]string // platform topic name → this run's
 }
 
 func startPipeline(ctx context.Context, c settings, warm image) (*pipeline, error) {
-	p := &pipeline{kafka: c.Kafka, logDir: filepath.Join(c.StackDir, "bench-pipeline"),
+	p := &pipeline{kafka: c.Kafka, stackDir: c.StackDir, logDir: filepath.Join(c.StackDir, "bench-pipeline"),
 		client: &http.Client{Timeout: 3 * time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}}
 	if err := os.MkdirAll(p.logDir, 0o755); err != nil {
 		return nil, err
@@ -527,6 +535,55 @@ type load struct {
 	rate, meanBatch float64
 	p50, p99        time.Duration
 	ok, failed      int
+	cpu             []cpuUse // CPU seconds per component over the run
+}
+
+// cpuUse is the CPU time (user+system) a component spent during a run.
+type cpuUse struct {
+	name    string
+	seconds float64
+}
+
+// cpuTimes reads the CPU seconds of each service, the Kafka broker of the
+// local stack (when its pid file is there) and this process (the load
+// generator), so the report can say where the pipeline's CPU goes.
+func (p *pipeline) cpuTimes() []cpuUse {
+	out := []cpuUse{{"ingest", procCPU(p.procs[1].Process.Pid)}, {"processor", procCPU(p.procs[0].Process.Pid)}}
+	if b, err := os.ReadFile(filepath.Join(p.stackDir, "run", "kafka.pid")); err == nil {
+		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+			out = append(out, cpuUse{"kafka broker (all its clients)", procCPU(pid)})
+		}
+	}
+	return append(out, cpuUse{"load generator", procCPU(os.Getpid())})
+}
+
+// procCPU is utime+stime of a process from /proc (clock ticks of 1/100 s,
+// Linux's USER_HZ), 0 when it cannot be read.
+func procCPU(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name may hold spaces: fields count from its closing ')'.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (ut + st) / 100
+}
+
+func cpuDelta(before, after []cpuUse) []cpuUse {
+	out := make([]cpuUse, len(after))
+	for i := range after {
+		out[i] = cpuUse{after[i].name, after[i].seconds - before[i].seconds}
+	}
+	return out
 }
 
 func summarise(lat []time.Duration, failed int, elapsed time.Duration, n int) load {
@@ -540,6 +597,7 @@ func (p *pipeline) maxLoad(ctx context.Context, sample []image, concurrency int)
 	if err != nil {
 		return load{}, err
 	}
+	cpuBefore := p.cpuTimes()
 	b := bar(len(sample), "pipeline, max load")
 	var mu sync.Mutex
 	var lat []time.Duration
@@ -581,6 +639,7 @@ func (p *pipeline) maxLoad(ctx context.Context, sample []image, concurrency int)
 		return load{}, err
 	}
 	l := summarise(lat, failed, elapsed, len(sample))
+	l.cpu = cpuDelta(cpuBefore, p.cpuTimes())
 	if n := after[1] - before[1]; n > 0 {
 		l.meanBatch = (after[0] - before[0]) / n
 	}
