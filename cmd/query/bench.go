@@ -45,6 +45,7 @@ type benchConfig struct {
 	kc                                       kafka.Config
 	scans, companies, concurrency, deepPages int
 	duration                                 time.Duration
+	policy                                   sink.BatchPolicy
 	client                                   string
 	keep                                     bool
 }
@@ -59,6 +60,10 @@ func (bc *benchConfig) register(s *config.Set) {
 	s.Duration(&bc.duration, "BENCH_DURATION", 10*time.Second, "load per endpoint")
 	s.String(&bc.client, "BENCH_CLICKHOUSE_CLIENT", "clickhouse-client", "clickhouse-client binary for the reference insert")
 	s.Bool(&bc.keep, "BENCH_KEEP", false, "keep the bench databases and topic")
+	// The sink's own batch settings, same names as query sink's.
+	s.Int(&bc.policy.MaxRows, "SINK_BATCH_ROWS", sink.DefaultBatchPolicy.MaxRows, "events per batch (insert) at most")
+	s.Int(&bc.policy.MaxBytes, "SINK_BATCH_BYTES", sink.DefaultBatchPolicy.MaxBytes, "bytes of events per batch at most")
+	s.Duration(&bc.policy.MaxWait, "SINK_BATCH_WAIT", sink.DefaultBatchPolicy.MaxWait, "longest wait from a batch's first event to its insert")
 }
 
 // bench is the `make bench-query` program. It works in a fresh topic and
@@ -120,7 +125,7 @@ func bench(ctx context.Context, args []string) error {
 	fmt.Printf("produce: %d events in %v (%.0f/s)\n", bc.scans, time.Since(start).Round(time.Millisecond), float64(bc.scans)/time.Since(start).Seconds())
 
 	// 2. The sink, from the topic's start, until every event is stored.
-	sinkRate, err := runBenchSink(ctx, kc, topic, group, codec, stores[sinkDB], bc.scans, log)
+	sinkRate, err := runBenchSink(ctx, kc, topic, group, codec, stores[sinkDB], bc.scans, bc.policy, log)
 	if err != nil {
 		return err
 	}
@@ -201,7 +206,7 @@ func produceScans(ctx context.Context, kc kafka.Config, topic string, codec *avr
 	return ids, nil
 }
 
-func runBenchSink(ctx context.Context, kc kafka.Config, topic, group string, codec *avro.Codec, st *store.Store, n int, log *slog.Logger) (float64, error) {
+func runBenchSink(ctx context.Context, kc kafka.Config, topic, group string, codec *avro.Codec, st *store.Store, n int, policy sink.BatchPolicy, log *slog.Logger) (float64, error) {
 	r, err := kafka.NewReader(kc, group, topic)
 	if err != nil {
 		return 0, err
@@ -213,7 +218,7 @@ func runBenchSink(ctx context.Context, kc kafka.Config, topic, group string, cod
 	}
 	defer w.Close()
 	reg := prometheus.NewRegistry()
-	sk, err := sink.New(r, codec, st, w, sink.WithLogger(log), sink.WithMetrics(reg))
+	sk, err := sink.New(r, codec, st, w, sink.WithPolicy(policy), sink.WithLogger(log), sink.WithMetrics(reg))
 	if err != nil {
 		return 0, err
 	}
