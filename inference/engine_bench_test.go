@@ -134,6 +134,46 @@ func run(b *testing.B, e *Engine, img []byte, batch, workers, maxBatch, goroutin
 	b.ReportMetric(loadAvg(), "load1")
 }
 
+// BenchmarkEngineCompare runs the default engine and one with the models
+// as shipped (no PRelu rewrite) in turn, 16-image Analyze calls each, so
+// both see the same load: process CPU ms and wall images/s per engine.
+// go test -run '^$' -bench EngineCompare -benchtime 64x ./inference/
+func BenchmarkEngineCompare(b *testing.B) {
+	img := captureJPEG(b, 640, 480)
+	cur := testEngine(b)
+	shipped, err := New(Config{ModelsDir: testModelsDir(), shippedGraphs: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer shipped.Close()
+	imgs := make([][]byte, 16)
+	for i := range imgs {
+		imgs[i] = img
+	}
+	engines := []*Engine{cur, shipped}
+	var cpu, wall [2]time.Duration
+	load0 := loadAvg()
+	calls := max(1, b.N/len(imgs))
+	b.ResetTimer()
+	for c := 0; c < calls; c++ {
+		for k, e := range engines {
+			c0, w0 := cpuTime(), time.Now()
+			if _, err := e.Analyze(context.Background(), imgs); err != nil {
+				b.Fatal(err)
+			}
+			cpu[k] += cpuTime() - c0
+			wall[k] += time.Since(w0)
+		}
+	}
+	n := float64(calls * len(imgs))
+	for k, name := range []string{"default", "shipped"} {
+		b.ReportMetric(float64(cpu[k])/1e6/n, name+"-cpu-ms/img")
+		b.ReportMetric(n/wall[k].Seconds(), name+"-images/s")
+	}
+	b.ReportMetric((load0+loadAvg())/2, "load1")
+	b.ReportMetric(rssMB(), "RSS-MB")
+}
+
 // loadAvg is the 1-minute load average, reported next to the wall figures.
 func loadAvg() float64 {
 	data, _ := os.ReadFile("/proc/loadavg")

@@ -35,8 +35,15 @@ var (
 
 var ortOnce sync.Once
 
-// openModel loads a manifest model through inference/onnx, as the engine does.
-func openModel(t testing.TB, name string) *onnx.Session {
+// openModel loads a manifest model through inference/onnx, as the engine
+// does on CPU (the PRelu rewrite included); extra adds options.
+func openModel(t testing.TB, name string, extra ...onnx.OpenOption) *onnx.Session {
+	return openModelWith(t, name, append([]onnx.OpenOption{onnx.WithPReluAsRelu()}, extra...)...)
+}
+
+// openModelWith loads a manifest model with only the given options (and the
+// manifest's batch rewrite).
+func openModelWith(t testing.TB, name string, opts ...onnx.OpenOption) *onnx.Session {
 	t.Helper()
 	ortOnce.Do(func() {
 		if err := onnx.Init(onnx.Options{IntraOpThreads: 1, InterOpThreads: 1}); err != nil {
@@ -60,7 +67,6 @@ func openModel(t testing.TB, name string) *onnx.Session {
 		if spec.Name != name {
 			continue
 		}
-		var opts []onnx.OpenOption
 		if spec.RewriteBatch {
 			opts = append(opts, onnx.WithDynamicBatch())
 		}
@@ -79,6 +85,15 @@ func testModels(t testing.TB) Models {
 		V2:   openModel(t, "antispoof-MiniFASNetV2"),
 		V1SE: openModel(t, "antispoof-MiniFASNetV1SE"),
 		Suri: openModel(t, "antispoof-suri-MiniFASNetV2SE-128"),
+	}
+}
+
+// plainModels are the three models as shipped (no PRelu rewrite).
+func plainModels(t testing.TB) Models {
+	return Models{
+		V2:   openModelWith(t, "antispoof-MiniFASNetV2"),
+		V1SE: openModelWith(t, "antispoof-MiniFASNetV1SE"),
+		Suri: openModelWith(t, "antispoof-suri-MiniFASNetV2SE-128"),
 	}
 }
 
@@ -155,8 +170,12 @@ func loadImage(t testing.TB, rel string) *imagefile.Image {
 
 // scoreManifest scores the largest face of every real and spoof image.
 func scoreManifest(t testing.TB) ([]Labelled, []string) {
+	return scoreManifestWith(t, testModels(t))
+}
+
+func scoreManifestWith(t testing.TB, models Models) ([]Labelled, []string) {
 	y := newYunet(t)
-	s, err := New(testModels(t))
+	s, err := New(models)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -72,3 +72,24 @@ func TestPortMatchesReference(t *testing.T) {
 	}
 	t.Logf("%d reference rows within %.2f", checked, portTolerance)
 }
+
+// TestPReluRewriteKeepsScores: the engine's PRelu rewrite (onnx.PReluAsRelu,
+// on CPU) must not move the calibration. Every real and spoof image is
+// scored with the models as shipped and as the engine loads them; the
+// scores agree to float rounding.
+func TestPReluRewriteKeepsScores(t *testing.T) {
+	plain, names := scoreManifestWith(t, plainModels(t))
+	rewritten, _ := scoreManifestWith(t, testModels(t))
+	var worst float64
+	for i := range plain {
+		p, r := plain[i].Scores, rewritten[i].Scores
+		for _, d := range []float64{p.V2 - r.V2, p.V1SE - r.V1SE, p.Suri - r.Suri, p.Fused - r.Fused} {
+			if math.Abs(d) > 1e-4 {
+				t.Errorf("%s: scores moved: shipped %+v, rewritten %+v", names[i], p, r)
+				break
+			}
+			worst = max(worst, math.Abs(d))
+		}
+	}
+	t.Logf("%d images, largest score difference %.2g", len(plain), worst)
+}

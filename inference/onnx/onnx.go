@@ -65,6 +65,31 @@ type Options struct {
 	// Spin lets intra-op pool threads spin-wait (ONNX Runtime's default);
 	// off unless set, see applyThreads.
 	Spin bool
+	// Optimization is the graph optimisation level; zero is OptimizeAll.
+	Optimization Optimization
+}
+
+// Optimization is ONNX Runtime's graph optimisation level.
+type Optimization int
+
+const (
+	// OptimizeAll: every rewrite, including the CPU's NCHWc layout
+	// (ONNX Runtime's default).
+	OptimizeAll Optimization = iota
+	// OptimizeExtended: fusions without the NCHWc layout rewrite.
+	OptimizeExtended
+	// OptimizeBasic: constant folding and redundant-node removal only.
+	OptimizeBasic
+)
+
+func (o Optimization) ort() ort.GraphOptimizationLevel {
+	switch o {
+	case OptimizeExtended:
+		return ort.GraphOptimizationLevelEnableExtended
+	case OptimizeBasic:
+		return ort.GraphOptimizationLevelEnableBasic
+	}
+	return ort.GraphOptimizationLevelEnableAll
 }
 
 // LibraryEnv names the environment variable that overrides the library path.
@@ -152,6 +177,10 @@ func sessionOptions(o Options) (*ort.SessionOptions, error) {
 	so, err := ort.NewSessionOptions()
 	if err != nil {
 		return nil, fmt.Errorf("onnx: session options: %w", err)
+	}
+	if err := so.SetGraphOptimizationLevel(o.Optimization.ort()); err != nil {
+		so.Destroy()
+		return nil, fmt.Errorf("onnx: graph optimisation level: %w", err)
 	}
 	if err := applyThreads(so, o); err != nil {
 		so.Destroy()

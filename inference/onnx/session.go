@@ -33,7 +33,9 @@ type Session struct {
 
 type openConfig struct {
 	batchDim bool
-	opts     Options // the runtime's options, with any per-session overrides
+	fixed    [][]int64 // per input; nil: as the file says
+	prelu    bool
+	opts     Options   // the runtime's options, with any per-session overrides
 }
 
 // OpenOption tunes Open.
@@ -44,6 +46,17 @@ type OpenOption func(*openConfig)
 // created, so a model exported for one image runs on N>1 tensors.
 func WithDynamicBatch() OpenOption { return func(c *openConfig) { c.batchDim = true } }
 
+// WithFixedInputs pins every dimension of the graph's inputs to the given
+// shapes, one per input in Inputs() order (see FixedInputs): the session
+// runs that shape only. It replaces WithDynamicBatch.
+func WithFixedInputs(shapes ...[]int64) OpenOption {
+	return func(c *openConfig) { c.fixed = shapes }
+}
+
+// WithPReluAsRelu rewrites the graph's per-channel PRelu nodes into
+// layout-friendly operators (see PReluAsRelu).
+func WithPReluAsRelu() OpenOption { return func(c *openConfig) { c.prelu = true } }
+
 // WithThreads overrides the runtime's intra-op thread count for this
 // session (n > 0), so engines with different thread budgets can share the
 // process's one runtime.
@@ -53,6 +66,11 @@ func WithThreads(n int) OpenOption {
 			c.opts.IntraOpThreads = n
 		}
 	}
+}
+
+// WithOptimization sets this session's graph optimisation level.
+func WithOptimization(o Optimization) OpenOption {
+	return func(c *openConfig) { c.opts.Optimization = o }
 }
 
 // WithSpin lets this session's intra-op threads spin-wait (ONNX Runtime's
@@ -79,8 +97,18 @@ func Open(path, sum string, opts ...OpenOption) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.batchDim {
+	switch {
+	case cfg.fixed != nil:
+		if data, err = FixedInputs(data, cfg.fixed); err != nil {
+			return nil, fmt.Errorf("onnx: %s: %w", path, err)
+		}
+	case cfg.batchDim:
 		if data, err = DynamicBatch(data); err != nil {
+			return nil, fmt.Errorf("onnx: %s: %w", path, err)
+		}
+	}
+	if cfg.prelu {
+		if data, _, err = PReluAsRelu(data); err != nil {
 			return nil, fmt.Errorf("onnx: %s: %w", path, err)
 		}
 	}

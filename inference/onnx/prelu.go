@@ -1,0 +1,252 @@
+package onnx
+
+import (
+	"encoding/binary"
+	"math"
+
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// More field numbers from onnx.proto.
+const (
+	fNodeName       = 3  // NodeProto.name
+	fTensorDims     = 1  // TensorProto.dims
+	fTensorFloat    = 4  // TensorProto.float_data
+	fAttrFloat      = 2  // AttributeProto.f
+	fAttrType       = 20 // AttributeProto.type
+	attrTypeFloat   = 1  // AttributeProto.AttributeType.FLOAT
+	dataTypeFloat   = 1  // TensorProto.DataType.FLOAT
+	preluOpType     = "PRelu"
+	expandOpType    = "Expand"
+	batchNormOpType = "BatchNormalization"
+)
+
+// PReluAsRelu rewrites every PRelu whose slope a is per channel (shape
+// [C,1,1] or [1,C,1,1], an initializer or an Expand of one) with every
+// a ≤ 1 into
+//
+//	y = x + Relu((a−1)·x)
+//
+// with (a−1)·x a BatchNormalization (scale a−1, bias 0, mean 0, var 1,
+// epsilon 0). It returns the model and the number of PRelu rewritten.
+//
+// Why: ONNX Runtime's CPU layout pass (NCHWc) runs convolutions in a
+// blocked layout that PRelu does not support, so every PRelu costs a
+// reorder out of the blocked layout and one back in, on top of its own
+// broadcast multiply; in the anti-spoof and iris models these were about
+// a third of the run (ORT profile). BatchNormalization, Relu and Add all
+// stay in the blocked layout (BatchNormalization becomes a 1×1 depthwise
+// convolution with the Relu fused into it). For x ≥ 0 the result is x
+// exactly; for x < 0 it is x + (a−1)·x, which differs from a·x by float
+// rounding only (a few ulps). Slopes above 1 would need the other sign of
+// Relu; such PRelu nodes are left as they are.
+func PReluAsRelu(model []byte) ([]byte, int, error) {
+	n := 0
+	out, err := rewrite(model, fModelGraph, func(_ int, graph []byte) ([]byte, error) {
+		g, k, err := preluGraph(graph)
+		n = k
+		return g, err
+	})
+	return out, n, err
+}
+
+func preluGraph(graph []byte) ([]byte, int, error) {
+	inits := map[string][]byte{}
+	if err := eachField(graph, fGraphInit, func(t []byte) error {
+		inits[string(firstBytes(t, fTensorName))] = t
+		return nil
+	}); err != nil {
+		return nil, 0, err
+	}
+	expands := map[string]string{} // Expand output → its initializer input
+	_ = eachField(graph, fGraphNode, func(node []byte) error {
+		if in := allBytes(node, fNodeInput); string(firstBytes(node, fNodeOpType)) == expandOpType && len(in) == 2 {
+			if out := allBytes(node, fNodeOutput); len(out) == 1 {
+				expands[string(out[0])] = string(in[0])
+			}
+		}
+		return nil
+	})
+	slope := func(name string) ([]float32, bool) {
+		t, ok := inits[name]
+		if !ok {
+			if src, isExp := expands[name]; isExp {
+				t, ok = inits[src]
+			}
+		}
+		if !ok {
+			return nil, false
+		}
+		return perChannel(t)
+	}
+	var out, extra []byte
+	n := 0
+	for msg := graph; len(msg) > 0; {
+		num, typ, k := protowire.ConsumeTag(msg)
+		if k < 0 {
+			return nil, 0, errMalformed
+		}
+		m := protowire.ConsumeFieldValue(num, typ, msg[k:])
+		if m < 0 {
+			return nil, 0, errMalformed
+		}
+		field := msg[:k+m]
+		msg = msg[k+m:]
+		if num != fGraphNode || typ != protowire.BytesType {
+			out = append(out, field...)
+			continue
+		}
+		node, _ := protowire.ConsumeBytes(field[k:])
+		in, outs := allBytes(node, fNodeInput), allBytes(node, fNodeOutput)
+		if string(firstBytes(node, fNodeOpType)) != preluOpType || len(in) != 2 || len(outs) != 1 {
+			out = append(out, field...)
+			continue
+		}
+		a, ok := slope(string(in[1]))
+		if !ok {
+			out = append(out, field...)
+			continue
+		}
+		nodes, inits := preluNodes(string(in[0]), string(outs[0]), a)
+		out = append(out, nodes...)
+		extra = append(extra, inits...)
+		n++
+	}
+	return append(out, extra...), n, nil
+}
+
+// perChannel reads a float tensor of shape [C,1,1] or [1,C,1,1] whose
+// values are all ≤ 1.
+func perChannel(t []byte) ([]float32, bool) {
+	if v, ok := firstVarint(t, fTensorDataType); !ok || v != dataTypeFloat {
+		return nil, false
+	}
+	dims := int64s(t, fTensorDims)
+	var c int64
+	switch {
+	case len(dims) == 3 && dims[1] == 1 && dims[2] == 1:
+		c = dims[0]
+	case len(dims) == 4 && dims[0] == 1 && dims[2] == 1 && dims[3] == 1:
+		c = dims[1]
+	default:
+		return nil, false
+	}
+	raw := firstBytes(t, fTensorRawData)
+	if raw == nil {
+		raw = firstBytes(t, fTensorFloat) // packed float_data: the same bytes
+	}
+	if int64(len(raw)) != 4*c {
+		return nil, false
+	}
+	a := make([]float32, c)
+	for i := range a {
+		a[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+		if !(a[i] <= 1) {
+			return nil, false
+		}
+	}
+	return a, true
+}
+
+// int64s reads a repeated int64 field, packed or not.
+func int64s(msg []byte, num protowire.Number) []int64 {
+	var out []int64
+	for len(msg) > 0 {
+		fnum, typ, n := protowire.ConsumeTag(msg)
+		if n < 0 {
+			return nil
+		}
+		m := protowire.ConsumeFieldValue(fnum, typ, msg[n:])
+		if m < 0 {
+			return nil
+		}
+		if fnum == num {
+			switch typ {
+			case protowire.VarintType:
+				v, _ := protowire.ConsumeVarint(msg[n:])
+				out = append(out, int64(v))
+			case protowire.BytesType:
+				b, _ := protowire.ConsumeBytes(msg[n:])
+				for len(b) > 0 {
+					v, k := protowire.ConsumeVarint(b)
+					if k < 0 {
+						return nil
+					}
+					out = append(out, int64(v))
+					b = b[k:]
+				}
+			}
+		}
+		msg = msg[n+m:]
+	}
+	return out
+}
+
+// preluNodes returns the three graph.node fields replacing one PRelu (x → y)
+// and the graph.initializer fields they read.
+func preluNodes(x, y string, a []float32) (nodes, inits []byte) {
+	c := len(a)
+	scale, zero, one := make([]float32, c), make([]float32, c), make([]float32, c)
+	for i, v := range a {
+		scale[i], one[i] = v-1, 1
+	}
+	p := y + "/prelu_"
+	for _, t := range []struct {
+		name string
+		v    []float32
+	}{{p + "scale", scale}, {p + "zero", zero}, {p + "one", one}} {
+		inits = protowire.AppendTag(inits, fGraphInit, protowire.BytesType)
+		inits = protowire.AppendBytes(inits, floatTensor(t.name, t.v))
+	}
+	eps := protowire.AppendTag(nil, fAttrName, protowire.BytesType)
+	eps = protowire.AppendString(eps, "epsilon")
+	eps = protowire.AppendTag(eps, fAttrFloat, protowire.Fixed32Type)
+	eps = protowire.AppendFixed32(eps, 0)
+	eps = protowire.AppendTag(eps, fAttrType, protowire.VarintType)
+	eps = protowire.AppendVarint(eps, attrTypeFloat)
+	for _, nd := range []struct {
+		op   string
+		in   []string
+		out  string
+		attr []byte
+	}{
+		{batchNormOpType, []string{x, p + "scale", p + "zero", p + "zero", p + "one"}, p + "bn", eps},
+		{"Relu", []string{p + "bn"}, p + "relu", nil},
+		{"Add", []string{x, p + "relu"}, y, nil},
+	} {
+		var b []byte
+		for _, s := range nd.in {
+			b = protowire.AppendTag(b, fNodeInput, protowire.BytesType)
+			b = protowire.AppendString(b, s)
+		}
+		b = protowire.AppendTag(b, fNodeOutput, protowire.BytesType)
+		b = protowire.AppendString(b, nd.out)
+		b = protowire.AppendTag(b, fNodeName, protowire.BytesType)
+		b = protowire.AppendString(b, nd.out+"/node")
+		b = protowire.AppendTag(b, fNodeOpType, protowire.BytesType)
+		b = protowire.AppendString(b, nd.op)
+		if nd.attr != nil {
+			b = protowire.AppendTag(b, fNodeAttribute, protowire.BytesType)
+			b = protowire.AppendBytes(b, nd.attr)
+		}
+		nodes = protowire.AppendTag(nodes, fGraphNode, protowire.BytesType)
+		nodes = protowire.AppendBytes(nodes, b)
+	}
+	return nodes, inits
+}
+
+// floatTensor is a 1-D FLOAT TensorProto with raw little-endian data.
+func floatTensor(name string, v []float32) []byte {
+	b := protowire.AppendTag(nil, fTensorDims, protowire.VarintType)
+	b = protowire.AppendVarint(b, uint64(len(v)))
+	b = protowire.AppendTag(b, fTensorDataType, protowire.VarintType)
+	b = protowire.AppendVarint(b, dataTypeFloat)
+	b = protowire.AppendTag(b, fTensorName, protowire.BytesType)
+	b = protowire.AppendString(b, name)
+	raw := make([]byte, 4*len(v))
+	for i, f := range v {
+		binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(f))
+	}
+	b = protowire.AppendTag(b, fTensorRawData, protowire.BytesType)
+	return protowire.AppendBytes(b, raw)
+}

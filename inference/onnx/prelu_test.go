@@ -1,0 +1,102 @@
+package onnx
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestPReluAsReluKeepsOutputs runs the PRelu models as shipped and
+// rewritten on the same inputs: every PRelu is rewritten (or, iris, all
+// but those with a slope above 1), and the outputs agree to float rounding.
+func TestPReluAsReluKeepsOutputs(t *testing.T) {
+	initRuntime(t)
+	for _, m := range []struct {
+		file, sum string
+		shape     []int64
+		prelu     int // PRelu nodes in the file
+		kept      int // left as PRelu (a slope above 1)
+		scale     float32
+	}{
+		{"antispoof-MiniFASNetV2/MiniFASNetV2.onnx", "4eed38f0bde33c9b805942a5f25e42ce1161e2bda545254be622be957727794e", []int64{1, 3, 80, 80}, 33, 0, 255},
+		{"antispoof-MiniFASNetV1SE/MiniFASNetV1SE.onnx", "d819a69bac6b9ade2a0f4d9b60b618e1260f7bf3ba1fddff6c5d82131cb1083f", []int64{1, 3, 80, 80}, 33, 0, 255},
+		{"antispoof-suri-MiniFASNetV2SE-128/best_model.onnx", "af2381b88f38769222ed93379e12444e2a50814575de1c46170de570c55a42b6", []int64{1, 3, 128, 128}, 33, 0, 1},
+		{"eye-iris-mediapipe/iris_landmark_barracuda.onnx", "3eb985960b80e6069812c2f20682b7a4194d80cf5a3a918ddb8d0b3ca72a6432", []int64{1, 3, 64, 64}, 53, 11, 1},
+	} {
+		path := filepath.Join(modelsDir(), m.file)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, n, err := PReluAsRelu(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != m.prelu-m.kept {
+			t.Errorf("%s: %d PRelu rewritten, want %d", m.file, n, m.prelu-m.kept)
+		}
+		plain, err := Open(path, m.sum)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rewritten, err := Open(path, m.sum, WithPReluAsRelu())
+		if err != nil {
+			t.Fatal(err)
+		}
+		size := int64(1)
+		for _, d := range m.shape {
+			size *= d
+		}
+		in := Tensor{Shape: m.shape, Data: make([]float32, size)}
+		for i := range in.Data {
+			// A smooth pattern with texture, in the model's input range.
+			in.Data[i] = m.scale * float32(0.5+0.4*math.Sin(float64(i)*0.013)*math.Cos(float64(i)*0.0007))
+		}
+		want, err := plain.Run(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := rewritten.Run(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var worst, norm float64
+		for k := range want {
+			for i, v := range want[k].Data {
+				worst = max(worst, math.Abs(float64(got[k].Data[i]-v)))
+				norm = max(norm, math.Abs(float64(v)))
+			}
+		}
+		t.Logf("%s: max |Δ| %.3g over outputs up to %.3g", m.file, worst, norm)
+		if worst > 1e-4*max(norm, 1) {
+			t.Errorf("%s: outputs moved by %g (largest output %g)", m.file, worst, norm)
+		}
+		plain.Close()
+		rewritten.Close()
+	}
+}
+
+// TestFixedInputsPinsTheShape: a session opened with fixed inputs reports
+// and runs that shape, and refuses another.
+func TestFixedInputsPinsTheShape(t *testing.T) {
+	initRuntime(t)
+	s, err := Open(filepath.Join(modelsDir(), slimFile), slimSum, WithFixedInputs([]int64{2, 3, 160, 160}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := s.Inputs()[0].Shape; len(got) != 4 || got[0] != 2 || got[2] != 160 {
+		t.Fatalf("input shape %v, want [2 3 160 160]", got)
+	}
+	out, err := s.Run(Tensor{Shape: []int64{2, 3, 160, 160}, Data: make([]float32, 2*3*160*160)})
+	if err != nil || len(out[0].Data) != 2*143 {
+		t.Fatalf("fixed N=2 run: %v", err)
+	}
+	if _, err := s.Run(Tensor{Shape: []int64{1, 3, 160, 160}, Data: make([]float32, 3*160*160)}); err == nil {
+		t.Fatal("a fixed-shape session ran another shape")
+	}
+	if _, err := FixedInputs([]byte{0xff}, [][]int64{{1}}); err == nil {
+		t.Fatal("garbage accepted")
+	}
+}
