@@ -35,7 +35,7 @@ type openConfig struct {
 	batchDim bool
 	fixed    [][]int64 // per input; nil: as the file says
 	prelu    bool
-	opts     Options   // the runtime's options, with any per-session overrides
+	opts     Options // the runtime's options, with any per-session overrides
 }
 
 // OpenOption tunes Open.
