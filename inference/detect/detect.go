@@ -109,10 +109,14 @@ func (d *Detector) Detect(imgs []*imagefile.Image) ([][]geom.Detection, error) {
 // and a fresh one per call costs page faults and zeroing.
 var tensors sync.Pool
 
-func getTensor(n int) *[]float32 {
+// getTensor returns a tensor of n values, zeroed when padded (the padding
+// must read as zero; without padding every value is overwritten).
+func getTensor(n int, padded bool) *[]float32 {
 	if p, ok := tensors.Get().(*[]float32); ok && cap(*p) >= n {
 		*p = (*p)[:n]
-		clear(*p) // the padding must read as zero
+		if padded {
+			clear(*p)
+		}
 		return p
 	}
 	buf := make([]float32, n)
@@ -126,7 +130,11 @@ func (d *Detector) detectAt(imgs []*imagefile.Image, maxSide int) ([][]geom.Dete
 	}
 	scaled, factors := reduce(imgs, maxSide)
 	pw, ph := padSize(scaled)
-	buf := getTensor(len(imgs) * 3 * pw * ph)
+	padded := false
+	for _, im := range scaled {
+		padded = padded || im.Width != pw || im.Height != ph
+	}
+	buf := getTensor(len(imgs)*3*pw*ph, padded)
 	defer tensors.Put(buf)
 	in := onnx.Tensor{Shape: []int64{int64(len(imgs)), 3, int64(ph), int64(pw)}, Data: *buf}
 	for i, im := range scaled {

@@ -149,15 +149,24 @@ func decode(v []float32, crop geom.Box) Result {
 // sampleBGR resamples the crop box of img to size×size with bilinear
 // interpolation (pixel centres aligned, like cv2.resize), writing planar BGR
 // (x−127)/127; outside the image reads as grey 127.
+//
+// Source positions are resolved once per column and row, and a sample
+// whose four neighbours lie inside the image takes a branch-free path;
+// both give bit for bit the per-sample arithmetic of bilinear (the
+// reference in landmarks_test.go).
 func sampleBGR(img *imagefile.Image, crop geom.Box, dst []float32) {
 	const plane = size * size
-	sx := float64(crop.W()) / size
-	sy := float64(crop.H()) / size
-	for y := range size {
-		fy := float64(crop.Y1) + (float64(y)+0.5)*sy - 0.5
-		for x := range size {
-			fx := float64(crop.X1) + (float64(x)+0.5)*sx - 0.5
-			r, g, b := bilinear(img, fx, fy)
+	xs := taps(float64(crop.X1), float64(crop.W())/size)
+	ys := taps(float64(crop.Y1), float64(crop.H())/size)
+	for y, ty := range ys {
+		inY := ty.i >= 0 && ty.i+1 < img.Height
+		for x, tx := range xs {
+			var r, g, b float32
+			if inY && tx.i >= 0 && tx.i+1 < img.Width {
+				r, g, b = inside(img, tx, ty)
+			} else {
+				r, g, b = bilinearAt(img, tx.i, ty.i, tx.a, ty.a)
+			}
 			o := y*size + x
 			dst[o] = (b - 127) / 127
 			dst[plane+o] = (g - 127) / 127
@@ -166,9 +175,44 @@ func sampleBGR(img *imagefile.Image, crop geom.Box, dst []float32) {
 	}
 }
 
-func bilinear(img *imagefile.Image, fx, fy float64) (r, g, b float32) {
-	x0, y0 := int(math.Floor(fx)), int(math.Floor(fy))
-	ax, ay := float32(fx-float64(x0)), float32(fy-float64(y0))
+// tap is one output coordinate's first source index and the weight of the
+// second.
+type tap struct {
+	i int
+	a float32
+}
+
+func taps(lo, step float64) [size]tap {
+	var out [size]tap
+	for d := range out {
+		f := lo + (float64(d)+0.5)*step - 0.5
+		i := int(math.Floor(f))
+		out[d] = tap{i, float32(f - float64(i))}
+	}
+	return out
+}
+
+// inside is bilinearAt for a sample whose four neighbours are in the image:
+// a zero weight adds an exact 0, so no tap needs skipping.
+func inside(img *imagefile.Image, tx, ty tap) (r, g, b float32) {
+	ax, ay := tx.a, ty.a
+	w00, w10, w01, w11 := (1-ax)*(1-ay), ax*(1-ay), (1-ax)*ay, ax*ay
+	p0 := img.Pix[ty.i*img.Stride+3*tx.i:]
+	p1 := img.Pix[(ty.i+1)*img.Stride+3*tx.i:]
+	p0, p1 = p0[:6:6], p1[:6:6]
+	var acc [3]float32
+	for c := range acc {
+		v := w00 * float32(p0[c])
+		v += w10 * float32(p0[3+c])
+		v += w01 * float32(p1[c])
+		v += w11 * float32(p1[3+c])
+		acc[c] = v
+	}
+	return acc[0], acc[1], acc[2]
+}
+
+// bilinearAt samples at (x0+ax, y0+ay), grey outside the image.
+func bilinearAt(img *imagefile.Image, x0, y0 int, ax, ay float32) (r, g, b float32) {
 	var acc [3]float32
 	for _, t := range [4]struct {
 		dx, dy int
