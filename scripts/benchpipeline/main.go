@@ -27,6 +27,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"mime/multipart"
 	"net"
@@ -157,7 +158,8 @@ func run(ctx context.Context, c settings) error {
 	fmt.Printf("engine alone          %8.2f captures/s   single-image latency p50 %s\n", engineRate, single.Round(time.Millisecond))
 	fmt.Printf("pipeline, max load    %8.2f captures/s   sync p50 %s  p99 %s  (n=%d, %d failed, concurrency %d)\n",
 		full.rate, full.p50.Round(time.Millisecond), full.p99.Round(time.Millisecond), full.ok, full.failed, c.Concurrency)
-	fmt.Printf("mean batch size       %8.2f              (processor_batch_size over the max-load run)\n", full.meanBatch)
+	fmt.Printf("mean batch size       %8.2f              (processor_batch_size over the max-load run; batches closed by %s)\n",
+		full.meanBatch, closedBy(full.closed))
 	fmt.Printf("pipeline, half load   %8.2f captures/s   sync p50 %s  p99 %s  (n=%d, %d failed, offered %.2f/s)\n",
 		half.rate, half.p50.Round(time.Millisecond), half.p99.Round(time.Millisecond), half.ok, half.failed, full.rate/2)
 	fmt.Printf("CPU at max load       ")
@@ -170,6 +172,15 @@ func run(ctx context.Context, c settings) error {
 	fmt.Printf("throughput ratio      %8.3f  (target >= 0.85: %s)\n", r1, verdict(r1 >= 0.85))
 	fmt.Printf("p99 / single latency  %8.3f  (target <= 3: %s)\n", r2, verdict(r2 <= 3))
 	return nil
+}
+
+func closedBy(m map[string]float64) string {
+	keys := slices.Sorted(maps.Keys(m))
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s %.0f", k, m[k]))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func verdict(ok bool) string {
@@ -535,7 +546,8 @@ type load struct {
 	rate, meanBatch float64
 	p50, p99        time.Duration
 	ok, failed      int
-	cpu             []cpuUse // CPU seconds per component over the run
+	cpu             []cpuUse           // CPU seconds per component over the run
+	closed          map[string]float64 // batches by why they closed
 }
 
 // cpuUse is the CPU time (user+system) a component spent during a run.
@@ -593,7 +605,7 @@ func summarise(lat []time.Duration, failed int, elapsed time.Duration, n int) lo
 
 // maxLoad keeps `concurrency` requests in flight until the sample is sent.
 func (p *pipeline) maxLoad(ctx context.Context, sample []image, concurrency int) (load, error) {
-	before, err := p.batchSizes(ctx)
+	before, reasonsBefore, err := p.batchSizes(ctx)
 	if err != nil {
 		return load{}, err
 	}
@@ -634,12 +646,16 @@ func (p *pipeline) maxLoad(ctx context.Context, sample []image, concurrency int)
 	if err := ctx.Err(); err != nil {
 		return load{}, err
 	}
-	after, err := p.batchSizes(ctx)
+	after, reasonsAfter, err := p.batchSizes(ctx)
 	if err != nil {
 		return load{}, err
 	}
 	l := summarise(lat, failed, elapsed, len(sample))
 	l.cpu = cpuDelta(cpuBefore, p.cpuTimes())
+	l.closed = map[string]float64{}
+	for r, n := range reasonsAfter {
+		l.closed[r] = n - reasonsBefore[r]
+	}
 	if n := after[1] - before[1]; n > 0 {
 		l.meanBatch = (after[0] - before[0]) / n
 	}
@@ -685,24 +701,31 @@ func (p *pipeline) rateLoad(ctx context.Context, sample []image, n int, rate flo
 	return summarise(lat, failed, time.Since(start), n), nil
 }
 
-// batchSizes reads processor_batch_size's sum and count.
-func (p *pipeline) batchSizes(ctx context.Context) ([2]float64, error) {
+// batchSizes reads processor_batch_size's sum and count, and the batches
+// by the reason they closed (processor_batches_total).
+func (p *pipeline) batchSizes(ctx context.Context) ([2]float64, map[string]float64, error) {
 	var out [2]float64
+	reasons := map[string]float64{}
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, p.procMetrics, nil)
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return out, err
+		return out, nil, err
 	}
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	found := 0
 	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), `processor_batches_total{reason="`); ok {
+			if reason, n, ok := strings.Cut(v, `"} `); ok {
+				reasons[reason], _ = strconv.ParseFloat(n, 64)
+			}
+		}
 		for i, name := range []string{"processor_batch_size_sum ", "processor_batch_size_count "} {
 			if v, ok := strings.CutPrefix(sc.Text(), name); ok {
 				f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 				if err != nil {
-					return out, err
+					return out, nil, err
 				}
 				out[i] = f
 				found++
@@ -710,9 +733,9 @@ func (p *pipeline) batchSizes(ctx context.Context) ([2]float64, error) {
 		}
 	}
 	if found != 2 {
-		return out, errors.New("processor_batch_size not in the processor's metrics")
+		return out, nil, errors.New("processor_batch_size not in the processor's metrics")
 	}
-	return out, sc.Err()
+	return out, reasons, sc.Err()
 }
 
 func waitOK(ctx context.Context, url string, exited <-chan struct{}, timeout time.Duration) error {
