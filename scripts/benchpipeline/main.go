@@ -295,7 +295,7 @@ type pipeline struct {
 	topics      []string
 	procs       []*exec.Cmd
 	exited      []chan struct{}
-	url, admin  string
+	url         string
 	token       string
 	client      *http.Client
 	logDir      string
