@@ -50,7 +50,7 @@ type IO struct {
 // One model cannot batch: eye-iris-mediapipe (a Barracuda conversion)
 // concatenates activations with constant tensors whose batch is 1, so N>1
 // fails inside a Concat even after the rewrite; callers loop over it, one
-// eye per run (about 2 ms each on CPU).
+// eye per run (about 4 ms CPU each under load, ~2 ms on a quiet machine).
 type ModelSpec struct {
 	Name         string `json:"name"`
 	File         string `json:"file"`

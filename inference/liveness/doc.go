@@ -112,6 +112,6 @@
 // (0.43 at most), so at a zero-false-reject threshold it flags nothing.
 // They would also cost more CPU than the rest of the engine together
 // (BenchmarkModels: M-LSD ~55 ms, PicoDet ~35-45 ms per image under load,
-// against ~73 ms for everything else). Revisit with more screen and mask
+// against ~70 ms for everything else). Revisit with more screen and mask
 // attacks: the frame cue's 3-side separation is the one promising signal.
 package liveness
