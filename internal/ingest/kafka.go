@@ -57,7 +57,7 @@ type Listener struct {
 func (l *Listener) Run(ctx context.Context) (wait func(), err error) {
 	var wg sync.WaitGroup
 	for _, topic := range []string{l.Results, l.DeadLetter} {
-		offsets, err := lastOffsets(ctx, l.Kafka, topic)
+		offsets, err := l.startOffsets(ctx, topic)
 		if err != nil {
 			return nil, fmt.Errorf("listen %s: %w", topic, err)
 		}
@@ -75,6 +75,24 @@ func (l *Listener) Run(ctx context.Context) (wait func(), err error) {
 		}
 	}
 	return wg.Wait, nil
+}
+
+// startOffsets waits, with backoff, until the topic's partitions have
+// leaders and answer: a broker still starting, or a topic just created, is
+// not a reason to exit.
+func (l *Listener) startOffsets(ctx context.Context, topic string) (map[int]int64, error) {
+	for d := 250 * time.Millisecond; ; d = min(2*d, 10*time.Second) {
+		offsets, err := lastOffsets(ctx, l.Kafka, topic)
+		if err == nil {
+			return offsets, nil
+		}
+		l.Log.Warn("outcome listener: topic not ready; retrying", "topic", topic, "err", err, "in", d)
+		select {
+		case <-ctx.Done():
+			return nil, errors.Join(ctx.Err(), err)
+		case <-time.After(d):
+		}
+	}
 }
 
 func (l *Listener) reader(topic string, partition int, offset int64) (*kafkago.Reader, error) {
@@ -135,8 +153,11 @@ func lastOffsets(ctx context.Context, cfg kafka.Config, topic string) (map[int]i
 	if err != nil {
 		return nil, err
 	}
-	if len(md.Topics) != 1 || md.Topics[0].Error != nil {
-		return nil, errors.Join(errors.New("topic metadata unavailable"), md.Topics[0].Error)
+	if len(md.Topics) != 1 {
+		return nil, errors.New("topic metadata unavailable")
+	}
+	if err := md.Topics[0].Error; err != nil {
+		return nil, err
 	}
 	var reqs []kafkago.OffsetRequest
 	for _, p := range md.Topics[0].Partitions {

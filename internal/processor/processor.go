@@ -49,6 +49,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync"
 	"time"
@@ -226,12 +227,25 @@ func (p *Processor) Run(ctx context.Context) error {
 }
 
 // fetch is the batcher's source: one message, tagged with its generation.
+// A broker that goes away is waited for with backoff, not given up on: the
+// processor resumes by itself when Kafka is back. Only the end of ctx or a
+// closed reader (io.EOF) stops it.
 func (p *Processor) fetch(ctx context.Context) (fetched, error) {
-	m, err := p.r.FetchMessage(ctx)
-	if err != nil {
-		return fetched{}, err
+	for attempt := 1; ; attempt++ {
+		m, err := p.r.FetchMessage(ctx)
+		if err == nil {
+			return fetched{msg: m, gen: p.gens.current()}, nil
+		}
+		if ctx.Err() != nil || errors.Is(err, io.EOF) {
+			return fetched{}, err
+		}
+		p.m.retry("fetch")
+		d := p.backoff.delay(attempt)
+		p.log.Warn("fetch failed; retrying", "err", err, "attempt", attempt, "in", d)
+		if !sleep(ctx, d) {
+			return fetched{}, ctx.Err()
+		}
 	}
-	return fetched{msg: m, gen: p.gens.current()}, nil
 }
 
 // gather hands batches on until ctx ends or the reader fails; the batch in

@@ -47,6 +47,7 @@ func (e *events) all() []string {
 }
 
 type fakeReader struct {
+	fetchFails atomic.Int64 // fail this many fetches first, as a broker that is away
 	ch         chan kafkago.Message
 	ev         *events
 	mu         sync.Mutex
@@ -55,6 +56,9 @@ type fakeReader struct {
 }
 
 func (r *fakeReader) FetchMessage(ctx context.Context) (kafkago.Message, error) {
+	if r.fetchFails.Add(-1) >= 0 {
+		return kafkago.Message{}, errors.New("dial tcp 127.0.0.1:9092: connect: connection refused")
+	}
 	select {
 	case m := <-r.ch:
 		return m, nil
@@ -280,6 +284,20 @@ func TestResultsDeadLettersThenCommit(t *testing.T) {
 	}
 	// Every commit comes after the write of what it commits.
 	assertWritesBeforeCommits(t, g.ev.all(), g.keys)
+}
+
+// The broker is away for the first fetches: the processor waits for it and
+// goes on, it does not exit.
+func TestFetchWaitsForTheBroker(t *testing.T) {
+	g := newRig(t)
+	g.r.fetchFails.Store(3)
+	g.capture("img-1")
+	if err := g.run(func() bool { return len(g.r.commits()) == 1 }); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if g.r.fetchFails.Load() >= 0 {
+		t.Fatal("the failing fetches were not all tried")
+	}
 }
 
 // The broker refuses the results twice: the commit waits for the third,
