@@ -4,9 +4,11 @@
 // redelivers rather than loses; the store de-duplicates by (company, id) and
 // version, so a redelivered batch ends as the same scans.
 //
-// While ClickHouse is down the sink retries the same batch with backoff and
-// does not fetch: memory stays bounded by one batch plus the reader's
-// prefetch queue, and the lag waits in Kafka, where it belongs.
+// The next batch is fetched and decoded while the previous one is inserted
+// (Run). While ClickHouse is down the sink retries the same batch with
+// backoff and, once the next batch is full, stops fetching: memory stays
+// bounded by two batches plus the reader's prefetch queue, and the lag
+// waits in Kafka, where it belongs.
 package sink
 
 import (
