@@ -33,10 +33,11 @@ const (
 // Why: ONNX Runtime's CPU layout pass (NCHWc) runs convolutions in a
 // blocked layout that PRelu does not support, so every PRelu costs a
 // reorder out of the blocked layout and one back in, on top of its own
-// broadcast multiply; in the anti-spoof and iris models these were about
-// a third of the run (ORT profile). BatchNormalization, Relu and Add all
-// stay in the blocked layout (BatchNormalization becomes a 1×1 depthwise
-// convolution with the Relu fused into it). For x ≥ 0 the result is x
+// broadcast multiply; in the anti-spoof and iris models these were a third
+// to a half of the run (ORT profile). BatchNormalization, Relu and Add all
+// stay in the blocked layout (where the channel count allows, the
+// BatchNormalization becomes a 1×1 depthwise convolution with the Relu
+// fused into it). For x ≥ 0 the result is x
 // exactly; for x < 0 it is x + (a−1)·x, which differs from a·x by float
 // rounding only (a few ulps). Slopes above 1 would need the other sign of
 // Relu; such PRelu nodes are left as they are.
