@@ -13,8 +13,8 @@ import (
 
 // The broker goes away under a running ingest: captures get 503 with
 // Retry-After and none of them is in Kafka afterwards (nothing half-written);
-// the broker comes back on the same ports and data, and the same ingest
-// process answers 200 again, without a restart.
+// the broker comes back on the same ports and data, and the same ingest and
+// processor processes answer 200 again, without a restart.
 func TestBrokerOutage(t *testing.T) {
 	// Its own broker, which it kills. After a SIGKILL the controller keeps the
 	// dead broker's registration until its session expires: a short session
@@ -45,10 +45,7 @@ func TestBrokerOutage(t *testing.T) {
 
 	broker.Restart(t)
 	if !processor.running() {
-		// Not the subject here (ingest is), but worth knowing: `processor
-		// run` leaves on a lost broker and relies on its supervisor.
-		t.Logf("processor run exited during the outage (%v); starting another, as a supervisor would", processor.err)
-		s.processor()
+		t.Fatalf("processor run exited during the outage (%v): it must wait for the broker", processor.err)
 	}
 	// Clients reconnect on their own; until they have, 503 is the right answer.
 	deadline := time.Now().Add(120 * time.Second)
@@ -69,8 +66,8 @@ func TestBrokerOutage(t *testing.T) {
 		}
 		time.Sleep(time.Second)
 	}
-	if !ingest.running() {
-		t.Fatal("ingest exited during the outage")
+	if !ingest.running() || !processor.running() {
+		t.Fatal("ingest or processor exited during the outage")
 	}
 	// A 503'd capture written late (a retry behind the client's back) would
 	// show here, and would be scanned though its caller was told to retry.
