@@ -22,13 +22,14 @@ const (
 )
 
 // PReluAsRelu rewrites every PRelu whose slope a is per channel (shape
-// [C,1,1] or [1,C,1,1], an initializer or an Expand of one) with every
-// a ≤ 1 into
+// [C,1,1] or [1,C,1,1], an initializer or an Expand of one) into
 //
-//	y = x + Relu((a−1)·x)
+//	y = x + Relu((a−1)·x)          when every a ≤ 1
+//	y = x + (1−a)·Relu(−x)         otherwise
 //
-// with (a−1)·x a BatchNormalization (scale a−1, bias 0, mean 0, var 1,
-// epsilon 0). It returns the model and the number of PRelu rewritten.
+// with each product a BatchNormalization (that scale, bias 0, mean 0,
+// var 1, epsilon 0). It returns the model and the number of PRelu
+// rewritten.
 //
 // Why: ONNX Runtime's CPU layout pass (NCHWc) runs convolutions in a
 // blocked layout that PRelu does not support, so every PRelu costs a
@@ -39,8 +40,8 @@ const (
 // BatchNormalization becomes a 1×1 depthwise convolution with the Relu
 // fused into it). For x ≥ 0 the result is x
 // exactly; for x < 0 it is x + (a−1)·x, which differs from a·x by float
-// rounding only (a few ulps). Slopes above 1 would need the other sign of
-// Relu; such PRelu nodes are left as they are.
+// rounding only (a few ulps). The second form (one more node) serves the
+// layers with a slope above 1, where Relu((a−1)·x) would drop x < 0.
 func PReluAsRelu(model []byte) ([]byte, int, error) {
 	n := 0
 	out, err := rewrite(model, fModelGraph, func(_ int, graph []byte) ([]byte, error) {
@@ -116,8 +117,7 @@ func preluGraph(graph []byte) ([]byte, int, error) {
 	return append(out, extra...), n, nil
 }
 
-// perChannel reads a float tensor of shape [C,1,1] or [1,C,1,1] whose
-// values are all ≤ 1.
+// perChannel reads a float tensor of shape [C,1,1] or [1,C,1,1].
 func perChannel(t []byte) ([]float32, bool) {
 	if v, ok := firstVarint(t, fTensorDataType); !ok || v != dataTypeFloat {
 		return nil, false
@@ -142,7 +142,7 @@ func perChannel(t []byte) ([]float32, bool) {
 	a := make([]float32, c)
 	for i := range a {
 		a[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
-		if !(a[i] <= 1) {
+		if math.IsNaN(float64(a[i])) || math.IsInf(float64(a[i]), 0) {
 			return nil, false
 		}
 	}
@@ -183,57 +183,91 @@ func int64s(msg []byte, num protowire.Number) []int64 {
 	return out
 }
 
-// preluNodes returns the three graph.node fields replacing one PRelu (x → y)
-// and the graph.initializer fields they read.
+// preluNodes returns the graph.node fields replacing one PRelu (x → y) and
+// the graph.initializer fields they read.
 func preluNodes(x, y string, a []float32) (nodes, inits []byte) {
 	c := len(a)
-	scale, zero, one := make([]float32, c), make([]float32, c), make([]float32, c)
+	steep := false // some slope above 1
+	for _, v := range a {
+		steep = steep || v > 1
+	}
+	scale, neg, zero, one := make([]float32, c), make([]float32, c), make([]float32, c), make([]float32, c)
 	for i, v := range a {
-		scale[i], one[i] = v-1, 1
+		scale[i], neg[i], one[i] = v-1, -1, 1
+		if steep {
+			scale[i] = 1 - v
+		}
 	}
 	p := y + "/prelu_"
-	for _, t := range []struct {
+	tensors := []struct {
 		name string
 		v    []float32
-	}{{p + "scale", scale}, {p + "zero", zero}, {p + "one", one}} {
+	}{{p + "scale", scale}, {p + "zero", zero}, {p + "one", one}}
+	bn := func(in, scale, out string) node {
+		return node{batchNormOpType, []string{in, scale, p + "zero", p + "zero", p + "one"}, out, true}
+	}
+	var graph []node
+	if steep {
+		// x + (1−a)·Relu(−x): the negation is a BatchNormalization too.
+		tensors = append(tensors, struct {
+			name string
+			v    []float32
+		}{p + "neg", neg})
+		graph = []node{
+			bn(x, p+"neg", p+"negx"),
+			{"Relu", []string{p + "negx"}, p + "relu", false},
+			bn(p+"relu", p+"scale", p+"bn"),
+			{"Add", []string{x, p + "bn"}, y, false},
+		}
+	} else {
+		graph = []node{
+			bn(x, p+"scale", p+"bn"),
+			{"Relu", []string{p + "bn"}, p + "relu", false},
+			{"Add", []string{x, p + "relu"}, y, false},
+		}
+	}
+	for _, t := range tensors {
 		inits = protowire.AppendTag(inits, fGraphInit, protowire.BytesType)
 		inits = protowire.AppendBytes(inits, floatTensor(t.name, t.v))
 	}
-	eps := protowire.AppendTag(nil, fAttrName, protowire.BytesType)
-	eps = protowire.AppendString(eps, "epsilon")
-	eps = protowire.AppendTag(eps, fAttrFloat, protowire.Fixed32Type)
-	eps = protowire.AppendFixed32(eps, 0)
-	eps = protowire.AppendTag(eps, fAttrType, protowire.VarintType)
-	eps = protowire.AppendVarint(eps, attrTypeFloat)
-	for _, nd := range []struct {
-		op   string
-		in   []string
-		out  string
-		attr []byte
-	}{
-		{batchNormOpType, []string{x, p + "scale", p + "zero", p + "zero", p + "one"}, p + "bn", eps},
-		{"Relu", []string{p + "bn"}, p + "relu", nil},
-		{"Add", []string{x, p + "relu"}, y, nil},
-	} {
-		var b []byte
-		for _, s := range nd.in {
-			b = protowire.AppendTag(b, fNodeInput, protowire.BytesType)
-			b = protowire.AppendString(b, s)
-		}
-		b = protowire.AppendTag(b, fNodeOutput, protowire.BytesType)
-		b = protowire.AppendString(b, nd.out)
-		b = protowire.AppendTag(b, fNodeName, protowire.BytesType)
-		b = protowire.AppendString(b, nd.out+"/node")
-		b = protowire.AppendTag(b, fNodeOpType, protowire.BytesType)
-		b = protowire.AppendString(b, nd.op)
-		if nd.attr != nil {
-			b = protowire.AppendTag(b, fNodeAttribute, protowire.BytesType)
-			b = protowire.AppendBytes(b, nd.attr)
-		}
+	for _, nd := range graph {
 		nodes = protowire.AppendTag(nodes, fGraphNode, protowire.BytesType)
-		nodes = protowire.AppendBytes(nodes, b)
+		nodes = protowire.AppendBytes(nodes, nd.proto())
 	}
 	return nodes, inits
+}
+
+// node is one NodeProto to write; eps0 adds epsilon = 0.
+type node struct {
+	op   string
+	in   []string
+	out  string
+	eps0 bool
+}
+
+func (nd node) proto() []byte {
+	var b []byte
+	for _, s := range nd.in {
+		b = protowire.AppendTag(b, fNodeInput, protowire.BytesType)
+		b = protowire.AppendString(b, s)
+	}
+	b = protowire.AppendTag(b, fNodeOutput, protowire.BytesType)
+	b = protowire.AppendString(b, nd.out)
+	b = protowire.AppendTag(b, fNodeName, protowire.BytesType)
+	b = protowire.AppendString(b, nd.out+"/node")
+	b = protowire.AppendTag(b, fNodeOpType, protowire.BytesType)
+	b = protowire.AppendString(b, nd.op)
+	if nd.eps0 {
+		eps := protowire.AppendTag(nil, fAttrName, protowire.BytesType)
+		eps = protowire.AppendString(eps, "epsilon")
+		eps = protowire.AppendTag(eps, fAttrFloat, protowire.Fixed32Type)
+		eps = protowire.AppendFixed32(eps, 0)
+		eps = protowire.AppendTag(eps, fAttrType, protowire.VarintType)
+		eps = protowire.AppendVarint(eps, attrTypeFloat)
+		b = protowire.AppendTag(b, fNodeAttribute, protowire.BytesType)
+		b = protowire.AppendBytes(b, eps)
+	}
+	return b
 }
 
 // floatTensor is a 1-D FLOAT TensorProto with raw little-endian data.
