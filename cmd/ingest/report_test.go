@@ -2,43 +2,37 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	"liveness/internal/loadgen"
 )
 
-func TestPercentileNearestRank(t *testing.T) {
-	var d []time.Duration
-	for i := 1; i <= 100; i++ {
-		d = append(d, time.Duration(i)*time.Millisecond)
+func TestPrintReportCountsThroughputAndPercentiles(t *testing.T) {
+	var lat []time.Duration
+	for i := 1; i <= 20; i++ {
+		lat = append(lat, time.Duration(i)*10*time.Millisecond)
 	}
-	for p, want := range map[float64]time.Duration{50: 50 * time.Millisecond, 99: 99 * time.Millisecond, 100: 100 * time.Millisecond} {
-		if got := percentile(d, p); got != want {
-			t.Errorf("p%.0f = %v, want %v", p, got, want)
-		}
-	}
-	if percentile(nil, 50) != 0 {
-		t.Error("empty")
-	}
-}
-
-func TestReportCountsAndFailures(t *testing.T) {
-	r := newReport(2 * time.Second)
-	r.add(outcome{status: 200, result: "Real", latency: 10 * time.Millisecond})
-	r.add(outcome{status: 200, result: "Spoof", latency: 30 * time.Millisecond})
-	r.add(outcome{status: 202, result: "(pending: 202)"})
-	r.add(outcome{status: 503, result: "(HTTP 503 unavailable)"})
-	r.add(outcome{err: errors.New("connection refused")})
+	r := &loadgen.Report{Sent: 25, Failed: 2, Elapsed: 10 * time.Second, Latencies: lat,
+		ByResult: map[string]int{"Real": 12, "Spoof": 8, loadgen.ResultPending: 3, "(HTTP 503 unavailable)": 2}}
 	var b bytes.Buffer
-	r.print(&b)
+	printReport(&b, r)
 	out := b.String()
-	if r.total != 5 || r.failed != 2 || len(r.latencies) != 2 {
-		t.Fatalf("total %d failed %d latencies %d", r.total, r.failed, len(r.latencies))
-	}
-	for _, want := range []string{"Real", "Spoof", "(pending: 202)", "throughput 2.5 captures/s", "n=2"} {
+	for _, want := range []string{"Real                               12", "(pending: 202)                      3",
+		"total                              25", "throughput 2.5 captures/s over 10s",
+		"n=20): p50 100ms  p95 190ms  p99 200ms"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}
+	}
+	if strings.Contains(out, "paced") {
+		t.Errorf("a closed-loop run has no lag line:\n%s", out)
+	}
+	r.MaxLag = 1500 * time.Millisecond
+	b.Reset()
+	printReport(&b, r)
+	if !strings.Contains(b.String(), "latest start was 1.5s behind") {
+		t.Errorf("paced run's lag missing:\n%s", b.String())
 	}
 }

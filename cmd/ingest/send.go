@@ -1,19 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"mime/multipart"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -22,6 +17,7 @@ import (
 	"liveness/internal/auth"
 	"liveness/internal/cli"
 	"liveness/internal/config"
+	"liveness/internal/loadgen"
 )
 
 func init() {
@@ -31,6 +27,7 @@ func init() {
 type sendConfig struct {
 	URL, Token, Channel, RefPrefix, DevKeyFile string
 	Concurrency, Count, Wait                   int
+	Rate                                       float64
 }
 
 func (c *sendConfig) register(s *config.Set) {
@@ -40,6 +37,7 @@ func (c *sendConfig) register(s *config.Set) {
 	s.String(&c.Channel, "SEND_CHANNEL", "WEB", "channel of every capture")
 	s.String(&c.RefPrefix, "SEND_REFERENCE_PREFIX", "send-", "prefix of each capture's reference")
 	s.Int(&c.Concurrency, "SEND_CONCURRENCY", 4, "requests in flight")
+	s.Float(&c.Rate, "SEND_RATE", 0, "captures started per second whatever the answers take, at most SEND_CONCURRENCY in flight (0: as fast as the concurrency allows)")
 	s.Int(&c.Count, "SEND_COUNT", 0, "captures to send, cycling through the files (0: each file once)")
 	s.Int(&c.Wait, "SEND_WAIT", 5, "seconds each request waits for its scan (Prefer: wait=N)")
 }
@@ -53,6 +51,7 @@ func send(ctx context.Context, args []string) error {
 	fs.StringVar(&c.RefPrefix, "reference-prefix", c.RefPrefix, "shorthand for --send-reference-prefix")
 	fs.IntVar(&c.Concurrency, "concurrency", c.Concurrency, "shorthand for --send-concurrency")
 	fs.IntVar(&c.Count, "count", c.Count, "shorthand for --send-count")
+	fs.Float64Var(&c.Rate, "rate", c.Rate, "shorthand for --send-rate")
 	if err := s.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", cli.ErrUsage, err)
 	}
@@ -69,9 +68,9 @@ func send(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	rep.print(os.Stdout)
-	if rep.failed > 0 {
-		return fmt.Errorf("%d of %d requests failed", rep.failed, rep.total)
+	printReport(os.Stdout, rep)
+	if rep.Failed > 0 {
+		return fmt.Errorf("%d of %d requests failed", rep.Failed, rep.Sent)
 	}
 	return nil
 }
@@ -115,90 +114,35 @@ func imageFiles(paths []string) ([]string, error) {
 	return out, nil
 }
 
-type outcome struct {
-	status  int
-	result  string
-	latency time.Duration
-	err     error
-}
-
-func runSend(ctx context.Context, c sendConfig, files []string) (*report, error) {
-	data := make([][]byte, len(files))
+// runSend reads the files into memory (the load generator sends from
+// memory, so disk reads do not pace it) and runs the load generator with a
+// progress bar on stderr.
+func runSend(ctx context.Context, c sendConfig, files []string) (*loadgen.Report, error) {
+	images := make([]loadgen.Image, len(files))
 	for i, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			return nil, err
 		}
-		data[i] = b
+		images[i] = loadgen.Image{Name: filepath.Base(f), Data: b}
 	}
+	opts := loadgen.Options{URL: c.URL, Token: c.Token, Channel: c.Channel, RefPrefix: c.RefPrefix,
+		Concurrency: c.Concurrency, Count: c.Count, Rate: c.Rate, Wait: c.Wait}
 	n := c.Count
 	if n <= 0 {
-		n = len(files)
+		n = len(images)
 	}
-	client := &http.Client{Timeout: time.Duration(c.Wait+30) * time.Second}
 	bar := progressbar.NewOptions(n, progressbar.OptionSetWriter(os.Stderr), progressbar.OptionSetDescription("sending"),
 		progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionThrottle(200*time.Millisecond))
-	jobs := make(chan int)
-	results := make(chan outcome, n)
-	var wg sync.WaitGroup
-	start := time.Now()
-	for range max(c.Concurrency, 1) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				results <- post(ctx, client, c, filepath.Base(files[i%len(files)]), data[i%len(files)], i)
-				bar.Add(1)
-			}
-		}()
-	}
-	for i := 0; i < n && ctx.Err() == nil; i++ {
-		jobs <- i
-	}
-	close(jobs)
-	wg.Wait()
-	close(results)
-	bar.Finish()
+	rep, err := loadgen.Run(ctx, opts, images, func(loadgen.Outcome) { _ = bar.Add(1) })
+	_ = bar.Finish()
 	fmt.Fprintln(os.Stderr)
-	rep := newReport(time.Since(start))
-	for o := range results {
-		rep.add(o)
+	if errors.Is(err, loadgen.ErrOptions) {
+		return nil, fmt.Errorf("%w: %v", cli.ErrUsage, err)
+	}
+	// Interrupted: the report of what was sent is still worth printing.
+	if err != nil && !errors.Is(err, ctx.Err()) {
+		return nil, err
 	}
 	return rep, nil
-}
-
-func post(ctx context.Context, client *http.Client, c sendConfig, name string, img []byte, i int) outcome {
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	mw.WriteField("channel", c.Channel)
-	mw.WriteField("reference", fmt.Sprintf("%s%06d", c.RefPrefix, i))
-	fw, _ := mw.CreateFormFile("file", name)
-	fw.Write(img)
-	mw.Close()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(c.URL, "/")+"/face-liveness-sdk/v1/check_liveness", &body)
-	if err != nil {
-		return outcome{err: err}
-	}
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("Authorization", "Bearer "+c.Token)
-	req.Header.Set("Prefer", fmt.Sprintf("wait=%d", c.Wait))
-	t := time.Now()
-	resp, err := client.Do(req)
-	if err != nil {
-		return outcome{err: err, latency: time.Since(t)}
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	o := outcome{status: resp.StatusCode, latency: time.Since(t)}
-	var v struct{ Result, Error string }
-	_ = json.Unmarshal(raw, &v)
-	switch {
-	case resp.StatusCode == http.StatusOK:
-		o.result = v.Result
-	case resp.StatusCode == http.StatusAccepted:
-		o.result = "(pending: 202)"
-	default:
-		o.result = fmt.Sprintf("(HTTP %d %s)", resp.StatusCode, v.Error)
-	}
-	return o
 }
