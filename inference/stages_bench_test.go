@@ -171,7 +171,7 @@ func sessionVariants() []sessionVariant {
 		{name: "shipped"},
 		{name: "fixed", fixed: true},
 		{name: "extended", opts: []onnx.OpenOption{onnx.WithOptimization(onnx.OptimizeExtended)}},
-		{name: "prelu", opts: []onnx.OpenOption{onnx.WithPReluAsRelu()}},
+		{name: "rewritten", opts: []onnx.OpenOption{onnx.WithPReluAsRelu(), onnx.WithHardSigmoid()}},
 	}
 }
 

@@ -50,7 +50,7 @@ func open(t *testing.T, name string) *onnx.Session {
 	}
 	for _, s := range m.Models {
 		if s.Name == name {
-			opts := []onnx.OpenOption{onnx.WithPReluAsRelu()} // as the engine on CPU
+			opts := []onnx.OpenOption{onnx.WithPReluAsRelu(), onnx.WithHardSigmoid()} // as the engine on CPU
 			if s.RewriteBatch {
 				opts = append(opts, onnx.WithDynamicBatch())
 			}

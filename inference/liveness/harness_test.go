@@ -36,9 +36,9 @@ var (
 var ortOnce sync.Once
 
 // openModel loads a manifest model through inference/onnx, as the engine
-// does on CPU (the PRelu rewrite included); extra adds options.
+// does on CPU (the graph rewrites included); extra adds options.
 func openModel(t testing.TB, name string, extra ...onnx.OpenOption) *onnx.Session {
-	return openModelWith(t, name, append([]onnx.OpenOption{onnx.WithPReluAsRelu()}, extra...)...)
+	return openModelWith(t, name, append([]onnx.OpenOption{onnx.WithPReluAsRelu(), onnx.WithHardSigmoid()}, extra...)...)
 }
 
 // openModelWith loads a manifest model with only the given options (and the

@@ -45,7 +45,7 @@ func open(t *testing.T, name string) *onnx.Session {
 	}
 	for _, s := range m.Models {
 		if s.Name == name {
-			var opts []onnx.OpenOption
+			opts := []onnx.OpenOption{onnx.WithPReluAsRelu(), onnx.WithHardSigmoid()} // as the engine on CPU
 			if s.RewriteBatch {
 				opts = append(opts, onnx.WithDynamicBatch())
 			}

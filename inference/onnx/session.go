@@ -35,6 +35,7 @@ type openConfig struct {
 	batchDim bool
 	fixed    [][]int64 // per input; nil: as the file says
 	prelu    bool
+	hsig     bool
 	opts     Options // the runtime's options, with any per-session overrides
 }
 
@@ -56,6 +57,10 @@ func WithFixedInputs(shapes ...[]int64) OpenOption {
 // WithPReluAsRelu rewrites the graph's per-channel PRelu nodes into
 // layout-friendly operators (see PReluAsRelu).
 func WithPReluAsRelu() OpenOption { return func(c *openConfig) { c.prelu = true } }
+
+// WithHardSigmoid rewrites the graph's hard-swish gates into one
+// HardSigmoid each (see HardSigmoidChains).
+func WithHardSigmoid() OpenOption { return func(c *openConfig) { c.hsig = true } }
 
 // WithThreads overrides the runtime's intra-op thread count for this
 // session (n > 0), so engines with different thread budgets can share the
@@ -109,6 +114,11 @@ func Open(path, sum string, opts ...OpenOption) (*Session, error) {
 	}
 	if cfg.prelu {
 		if data, _, err = PReluAsRelu(data); err != nil {
+			return nil, fmt.Errorf("onnx: %s: %w", path, err)
+		}
+	}
+	if cfg.hsig {
+		if data, _, err = HardSigmoidChains(data); err != nil {
 			return nil, fmt.Errorf("onnx: %s: %w", path, err)
 		}
 	}

@@ -101,3 +101,49 @@ func TestFixedInputsPinsTheShape(t *testing.T) {
 		t.Fatal("garbage accepted")
 	}
 }
+
+// TestHardSigmoidChainsKeepOutputs: the 66-point model's 27 hard-swish
+// gates become HardSigmoid nodes, and its heatmaps agree to float rounding.
+func TestHardSigmoidChainsKeepOutputs(t *testing.T) {
+	initRuntime(t)
+	const file, sum = "landmarks66-openseeface/lm_model0_opt.onnx", "43c9c58f03701cc15b8423c49b78af348a6397334d348887e0fda59013275c29"
+	path := filepath.Join(modelsDir(), file)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, n, err := HardSigmoidChains(data); err != nil || n != 27 {
+		t.Fatalf("%d chains rewritten (%v), want 27", n, err)
+	}
+	plain, err := Open(path, sum)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	rewritten, err := Open(path, sum, WithHardSigmoid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rewritten.Close()
+	in := Tensor{Shape: []int64{1, 3, 224, 224}, Data: make([]float32, 3*224*224)}
+	for i := range in.Data {
+		in.Data[i] = float32(2 * math.Sin(float64(i)*0.013) * math.Cos(float64(i)*0.0007))
+	}
+	want, err := plain.Run(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := rewritten.Run(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var worst, norm float64
+	for i, v := range want[0].Data {
+		worst = max(worst, math.Abs(float64(got[0].Data[i]-v)))
+		norm = max(norm, math.Abs(float64(v)))
+	}
+	t.Logf("max |Δ| %.3g over outputs up to %.3g", worst, norm)
+	if worst > 1e-4*max(norm, 1) {
+		t.Fatalf("outputs moved by %g (largest %g)", worst, norm)
+	}
+}

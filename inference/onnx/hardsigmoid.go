@@ -1,0 +1,167 @@
+package onnx
+
+import (
+	"encoding/binary"
+	"math"
+
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// HardSigmoidChains rewrites every chain Add(x, 3) → Clip(·, 0, 6) →
+// Div(·, 6) whose links have no other consumer (the gate of a hard-swish,
+// x·clip(x+3, 0, 6)/6, as PyTorch exports it) into one
+// HardSigmoid(x; alpha 1/6, beta 0.5). It returns the model and the
+// number of chains rewritten.
+//
+// Why: three element-wise passes over the activation, none of which ONNX
+// Runtime's CPU blocked (NCHWc) layout supports, become one. The result
+// differs from the chain's by float rounding only: (x+3)/6 against
+// x·(1/6)+0.5, clipped alike.
+func HardSigmoidChains(model []byte) ([]byte, int, error) {
+	n := 0
+	out, err := rewrite(model, fModelGraph, func(_ int, graph []byte) ([]byte, error) {
+		g, k, err := hardSigmoidGraph(graph)
+		n = k
+		return g, err
+	})
+	return out, n, err
+}
+
+// graphNode is a parsed NodeProto: op type, inputs, outputs, and the field.
+type graphNode struct {
+	op      string
+	in, out []string
+	field   []byte // the whole graph.node field, tag included
+}
+
+func hardSigmoidGraph(graph []byte) ([]byte, int, error) {
+	scalars := map[string]float32{} // scalar float initializers
+	if err := eachField(graph, fGraphInit, func(t []byte) error {
+		if v, ok := scalarFloat(t); ok {
+			scalars[string(firstBytes(t, fTensorName))] = v
+		}
+		return nil
+	}); err != nil {
+		return nil, 0, err
+	}
+	var nodes []graphNode
+	var rest []byte // every field but the nodes, in order
+	for msg := graph; len(msg) > 0; {
+		num, typ, k := protowire.ConsumeTag(msg)
+		if k < 0 {
+			return nil, 0, errMalformed
+		}
+		m := protowire.ConsumeFieldValue(num, typ, msg[k:])
+		if m < 0 {
+			return nil, 0, errMalformed
+		}
+		field := msg[:k+m]
+		msg = msg[k+m:]
+		if num != fGraphNode || typ != protowire.BytesType {
+			rest = append(rest, field...)
+			continue
+		}
+		node, _ := protowire.ConsumeBytes(field[k:])
+		nodes = append(nodes, graphNode{string(firstBytes(node, fNodeOpType)), strs(allBytes(node, fNodeInput)), strs(allBytes(node, fNodeOutput)), field})
+	}
+	consumers := map[string][]int{}
+	outputs := map[string]bool{} // graph outputs must keep their names
+	_ = eachField(graph, fGraphOutput, func(vi []byte) error { outputs[string(firstBytes(vi, 1))] = true; return nil })
+	for i, nd := range nodes {
+		for _, in := range nd.in {
+			consumers[in] = append(consumers[in], i)
+		}
+	}
+	// only returns the single consumer of name, if it has op type op.
+	only := func(name, op string) (int, bool) {
+		c := consumers[name]
+		if len(c) != 1 || outputs[name] || nodes[c[0]].op != op {
+			return 0, false
+		}
+		return c[0], true
+	}
+	is := func(name string, v float32) bool { s, ok := scalars[name]; return ok && s == v }
+	drop := map[int]bool{}
+	repl := map[int][]byte{}
+	for i, add := range nodes {
+		if add.op != "Add" || len(add.in) != 2 || len(add.out) != 1 || !is(add.in[1], 3) {
+			continue
+		}
+		ci, ok := only(add.out[0], "Clip")
+		clip := nodes[ci]
+		if !ok || len(clip.in) != 3 || clip.in[0] != add.out[0] || !is(clip.in[1], 0) || !is(clip.in[2], 6) {
+			continue
+		}
+		di, ok := only(clip.out[0], "Div")
+		div := nodes[di]
+		if !ok || len(div.in) != 2 || div.in[0] != clip.out[0] || !is(div.in[1], 6) {
+			continue
+		}
+		// The HardSigmoid takes the Div's place: the Add and Clip go.
+		drop[i], drop[ci] = true, true
+		repl[di] = hardSigmoidNode(add.in[0], div.out[0])
+	}
+	var out []byte
+	for i, nd := range nodes {
+		switch {
+		case drop[i]:
+		case repl[i] != nil:
+			out = protowire.AppendTag(out, fGraphNode, protowire.BytesType)
+			out = protowire.AppendBytes(out, repl[i])
+		default:
+			out = append(out, nd.field...)
+		}
+	}
+	return append(out, rest...), len(repl), nil
+}
+
+func hardSigmoidNode(x, y string) []byte {
+	b := protowire.AppendTag(nil, fNodeInput, protowire.BytesType)
+	b = protowire.AppendString(b, x)
+	b = protowire.AppendTag(b, fNodeOutput, protowire.BytesType)
+	b = protowire.AppendString(b, y)
+	b = protowire.AppendTag(b, fNodeName, protowire.BytesType)
+	b = protowire.AppendString(b, y+"/hardsigmoid")
+	b = protowire.AppendTag(b, fNodeOpType, protowire.BytesType)
+	b = protowire.AppendString(b, "HardSigmoid")
+	for _, a := range []struct {
+		name string
+		v    float32
+	}{{"alpha", 1.0 / 6}, {"beta", 0.5}} {
+		attr := protowire.AppendTag(nil, fAttrName, protowire.BytesType)
+		attr = protowire.AppendString(attr, a.name)
+		attr = protowire.AppendTag(attr, fAttrFloat, protowire.Fixed32Type)
+		attr = protowire.AppendFixed32(attr, math.Float32bits(a.v))
+		attr = protowire.AppendTag(attr, fAttrType, protowire.VarintType)
+		attr = protowire.AppendVarint(attr, attrTypeFloat)
+		b = protowire.AppendTag(b, fNodeAttribute, protowire.BytesType)
+		b = protowire.AppendBytes(b, attr)
+	}
+	return b
+}
+
+// scalarFloat reads a FLOAT tensor of one value (shape [] or [1]).
+func scalarFloat(t []byte) (float32, bool) {
+	if v, ok := firstVarint(t, fTensorDataType); !ok || v != dataTypeFloat {
+		return 0, false
+	}
+	if dims := int64s(t, fTensorDims); len(dims) > 1 || len(dims) == 1 && dims[0] != 1 {
+		return 0, false
+	}
+	raw := firstBytes(t, fTensorRawData)
+	if raw == nil {
+		raw = firstBytes(t, fTensorFloat)
+	}
+	if len(raw) != 4 {
+		return 0, false
+	}
+	return math.Float32frombits(binary.LittleEndian.Uint32(raw)), true
+}
+
+func strs(bs [][]byte) []string {
+	out := make([]string, len(bs))
+	for i, b := range bs {
+		out[i] = string(b)
+	}
+	return out
+}
