@@ -18,6 +18,8 @@
 // long sides after decoding), sampled with replacement with a fixed seed.
 // The services are the real binaries (go build), on fresh topics of the
 // local broker, in dev auth mode; their logs go to $STACK_DIR/bench-pipeline.
+// The load is internal/loadgen, the generator of `ingest send`, in this
+// process.
 package main
 
 import (
@@ -26,10 +28,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"math/rand/v2"
-	"mime/multipart"
 	"net"
 	"net/http"
 	"os"
@@ -40,7 +40,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -52,6 +51,7 @@ import (
 	"liveness/internal/auth"
 	"liveness/internal/config"
 	"liveness/internal/kafka"
+	"liveness/internal/loadgen"
 )
 
 type settings struct {
@@ -118,7 +118,7 @@ func run(ctx context.Context, c settings) error {
 		return err
 	}
 	rng := rand.New(rand.NewPCG(uint64(c.Seed), 0))
-	sample := make([]image, c.Count)
+	sample := make([]loadgen.Image, c.Count)
 	for i := range sample {
 		sample[i] = pool[rng.IntN(len(pool))]
 	}
@@ -160,8 +160,9 @@ func run(ctx context.Context, c settings) error {
 		full.rate, full.p50.Round(time.Millisecond), full.p99.Round(time.Millisecond), full.ok, full.failed, c.Concurrency)
 	fmt.Printf("mean batch size       %8.2f              (processor_batch_size over the max-load run; batches closed by %s)\n",
 		full.meanBatch, closedBy(full.closed))
-	fmt.Printf("pipeline, half load   %8.2f captures/s   sync p50 %s  p99 %s  (n=%d, %d failed, offered %.2f/s)\n",
-		half.rate, half.p50.Round(time.Millisecond), half.p99.Round(time.Millisecond), half.ok, half.failed, full.rate/2)
+	fmt.Printf("pipeline, half load   %8.2f captures/s   sync p50 %s  p99 %s  (n=%d, %d failed, offered %.2f/s, latest start %s late)\n",
+		half.rate, half.p50.Round(time.Millisecond), half.p99.Round(time.Millisecond), half.ok, half.failed, full.rate/2,
+		half.lag.Round(time.Millisecond))
 	fmt.Printf("CPU at max load       ")
 	for _, u := range full.cpu {
 		fmt.Printf("%s %.1f ms/capture  ", u.name, 1000*u.seconds/float64(len(sample)))
@@ -190,20 +191,14 @@ func verdict(ok bool) string {
 	return "MISSED"
 }
 
-// image is one accepted manifest file.
-type image struct {
-	name string
-	data []byte
-}
-
 var manifestLen int
 
-func readManifest(dir string) ([]image, error) {
+func readManifest(dir string) ([]loadgen.Image, error) {
 	raw, err := os.ReadFile(filepath.Join(dir, "MANIFEST.tsv"))
 	if err != nil {
 		return nil, err
 	}
-	var out []image
+	var out []loadgen.Image
 	for i, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
 		cols := strings.Split(line, "\t")
 		if i == 0 || len(cols) < 2 {
@@ -219,7 +214,7 @@ func readManifest(dir string) ([]image, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, image{name: filepath.Base(cols[0]), data: b})
+		out = append(out, loadgen.Image{Name: filepath.Base(cols[0]), Data: b})
 	}
 	return out, nil
 }
@@ -227,16 +222,16 @@ func readManifest(dir string) ([]image, error) {
 // engineAccepts keeps the images the engine analyses (not the truncated or
 // non-image files: they would be dead letters, not scans). It also warms
 // the engine up.
-func engineAccepts(ctx context.Context, eng *inference.Engine, pool []image) ([]image, error) {
+func engineAccepts(ctx context.Context, eng *inference.Engine, pool []loadgen.Image) ([]loadgen.Image, error) {
 	data := make([][]byte, len(pool))
 	for i, im := range pool {
-		data[i] = im.data
+		data[i] = im.Data
 	}
 	res, err := eng.Analyze(ctx, data)
 	if err != nil {
 		return nil, err
 	}
-	var ok []image
+	var ok []loadgen.Image
 	for i, r := range res {
 		if r.Err == nil {
 			ok = append(ok, pool[i])
@@ -255,31 +250,31 @@ func bar(n int, what string) *progressbar.ProgressBar {
 }
 
 // singleLatency is the p50 of Analyze on one image at a time.
-func singleLatency(ctx context.Context, eng *inference.Engine, sample []image, n int) (time.Duration, error) {
+func singleLatency(ctx context.Context, eng *inference.Engine, sample []loadgen.Image, n int) (time.Duration, error) {
 	b := bar(n, "engine, one image at a time")
 	lat := make([]time.Duration, 0, n)
 	for i := range n {
 		t := time.Now()
-		if _, err := eng.Analyze(ctx, [][]byte{sample[i%len(sample)].data}); err != nil {
+		if _, err := eng.Analyze(ctx, [][]byte{sample[i%len(sample)].Data}); err != nil {
 			return 0, err
 		}
 		lat = append(lat, time.Since(t))
 		_ = b.Add(1)
 	}
 	slices.Sort(lat)
-	return percentile(lat, 50), nil
+	return loadgen.Percentile(lat, 50), nil
 }
 
 // engineThroughput analyses the sample in the processor's batch size, one
 // batch after another, as the processor's analyse stage does.
-func engineThroughput(ctx context.Context, eng *inference.Engine, sample []image, batch int) (float64, error) {
+func engineThroughput(ctx context.Context, eng *inference.Engine, sample []loadgen.Image, batch int) (float64, error) {
 	b := bar(len(sample), "engine alone")
 	start := time.Now()
 	for lo := 0; lo < len(sample); lo += batch {
 		chunk := sample[lo:min(lo+batch, len(sample))]
 		data := make([][]byte, len(chunk))
 		for i, im := range chunk {
-			data[i] = im.data
+			data[i] = im.Data
 		}
 		if _, err := eng.Analyze(ctx, data); err != nil {
 			return 0, err
@@ -305,7 +300,7 @@ type pipeline struct {
 	topicsBy    map[string]string // platform topic name → this run's
 }
 
-func startPipeline(ctx context.Context, c settings, warm image) (*pipeline, error) {
+func startPipeline(ctx context.Context, c settings, warm loadgen.Image) (*pipeline, error) {
 	p := &pipeline{kafka: c.Kafka, stackDir: c.StackDir, logDir: filepath.Join(c.StackDir, "bench-pipeline"),
 		client: &http.Client{Timeout: 3 * time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}}
 	if err := os.MkdirAll(p.logDir, 0o755); err != nil {
@@ -413,7 +408,7 @@ func freeAddr() (string, error) {
 	return l.Addr().String(), nil
 }
 
-func (p *pipeline) startServices(ctx context.Context, c settings, warm image) error {
+func (p *pipeline) startServices(ctx context.Context, c settings, warm loadgen.Image) error {
 	var addrs [3]string
 	for i := range addrs {
 		a, err := freeAddr()
@@ -461,10 +456,12 @@ func (p *pipeline) startServices(ctx context.Context, c settings, warm image) er
 	}
 	// Warm-up: the group join and the first batches are not measured.
 	fmt.Fprintln(os.Stderr, "warming up the pipeline ...")
-	for range 4 {
-		if st, _, err := p.post(ctx, warm); err != nil || st != http.StatusOK {
-			return fmt.Errorf("warm-up capture: HTTP %d %v (logs in %s)", st, err, p.logDir)
-		}
+	rep, err := loadgen.Run(ctx, p.loadOptions(1, 4, 0), []loadgen.Image{warm}, nil)
+	if err != nil {
+		return err
+	}
+	if rep.OK() != 4 {
+		return fmt.Errorf("warm-up captures: %v (logs in %s)", rep.ByResult, p.logDir)
 	}
 	return nil
 }
@@ -515,37 +512,27 @@ func (p *pipeline) close() {
 	}
 }
 
-// post sends one capture and returns its status and latency.
-func (p *pipeline) post(ctx context.Context, im image) (int, time.Duration, error) {
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	_ = mw.WriteField("channel", "WEB")
-	_ = mw.WriteField("reference", "bench-"+im.name)
-	fw, _ := mw.CreateFormFile("file", im.name)
-	_, _ = fw.Write(im.data)
-	_ = mw.Close()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url+"/face-liveness-sdk/v1/check_liveness", &body)
-	if err != nil {
-		return 0, 0, err
-	}
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("Authorization", "Bearer "+p.token)
-	req.Header.Set("Prefer", "wait=120")
-	t := time.Now()
-	resp, err := p.client.Do(req)
-	if err != nil {
-		return 0, time.Since(t), err
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode, time.Since(t), nil
+// loadOptions are the load generator's settings against the pipeline: a
+// wait long enough that every answer is synchronous (ingest runs with
+// INGEST_MAX_WAIT=120s), on the pipeline's client (its idle connections
+// kept for the whole run).
+func (p *pipeline) loadOptions(concurrency, count int, rate float64) loadgen.Options {
+	return loadgen.Options{URL: p.url, Token: p.token, Channel: "WEB", RefPrefix: "bench-",
+		Concurrency: concurrency, Count: count, Rate: rate, Wait: 120, Client: p.client}
+}
+
+// send runs the load generator with a progress bar.
+func (p *pipeline) send(ctx context.Context, what string, sample []loadgen.Image, o loadgen.Options) (*loadgen.Report, error) {
+	b := bar(o.Count, what)
+	return loadgen.Run(ctx, o, sample, func(loadgen.Outcome) { _ = b.Add(1) })
 }
 
 // load is what a run measured: 200s only in the latencies.
 type load struct {
 	rate, meanBatch float64
 	p50, p99        time.Duration
-	ok, failed      int
+	ok, failed      int                // 200s and the other answers (or none)
+	lag             time.Duration      // paced run: the latest start behind its due time
 	cpu             []cpuUse           // CPU seconds per component over the run
 	closed          map[string]float64 // batches by why they closed
 }
@@ -598,59 +585,28 @@ func cpuDelta(before, after []cpuUse) []cpuUse {
 	return out
 }
 
-func summarise(lat []time.Duration, failed int, elapsed time.Duration, n int) load {
-	slices.Sort(lat)
-	return load{rate: float64(n) / elapsed.Seconds(), p50: percentile(lat, 50), p99: percentile(lat, 99), ok: len(lat), failed: failed}
+func summarise(r *loadgen.Report) load {
+	return load{rate: r.Throughput(), p50: r.Percentile(50), p99: r.Percentile(99), ok: r.OK(),
+		failed: r.Sent - r.OK(), lag: r.MaxLag}
 }
 
-// maxLoad keeps `concurrency` requests in flight until the sample is sent.
-func (p *pipeline) maxLoad(ctx context.Context, sample []image, concurrency int) (load, error) {
+// maxLoad keeps `concurrency` requests in flight until the sample is sent
+// (closed loop).
+func (p *pipeline) maxLoad(ctx context.Context, sample []loadgen.Image, concurrency int) (load, error) {
 	before, reasonsBefore, err := p.batchSizes(ctx)
 	if err != nil {
 		return load{}, err
 	}
 	cpuBefore := p.cpuTimes()
-	b := bar(len(sample), "pipeline, max load")
-	var mu sync.Mutex
-	var lat []time.Duration
-	failed := 0
-	jobs := make(chan image)
-	var wg sync.WaitGroup
-	start := time.Now()
-	for range concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for im := range jobs {
-				st, d, err := p.post(ctx, im)
-				mu.Lock()
-				if err == nil && st == http.StatusOK {
-					lat = append(lat, d)
-				} else {
-					failed++
-				}
-				mu.Unlock()
-				_ = b.Add(1)
-			}
-		}()
-	}
-	for _, im := range sample {
-		if ctx.Err() != nil {
-			break
-		}
-		jobs <- im
-	}
-	close(jobs)
-	wg.Wait()
-	elapsed := time.Since(start)
-	if err := ctx.Err(); err != nil {
+	rep, err := p.send(ctx, "pipeline, max load", sample, p.loadOptions(concurrency, len(sample), 0))
+	if err != nil {
 		return load{}, err
 	}
 	after, reasonsAfter, err := p.batchSizes(ctx)
 	if err != nil {
 		return load{}, err
 	}
-	l := summarise(lat, failed, elapsed, len(sample))
+	l := summarise(rep)
 	l.cpu = cpuDelta(cpuBefore, p.cpuTimes())
 	l.closed = map[string]float64{}
 	for r, n := range reasonsAfter {
@@ -662,43 +618,17 @@ func (p *pipeline) maxLoad(ctx context.Context, sample []image, concurrency int)
 	return l, nil
 }
 
-// rateLoad sends n captures at a constant rate, each on its own (open
-// loop: a slow answer does not slow the arrivals).
-func (p *pipeline) rateLoad(ctx context.Context, sample []image, n int, rate float64) (load, error) {
+// rateLoad sends n captures at a constant rate (open loop: a slow answer
+// does not slow the arrivals; the bound of n in flight never holds one back).
+func (p *pipeline) rateLoad(ctx context.Context, sample []loadgen.Image, n int, rate float64) (load, error) {
 	if rate <= 0 {
 		return load{}, errors.New("no throughput measured at max load")
 	}
-	b := bar(n, fmt.Sprintf("pipeline, half load (%.2f/s)", rate))
-	interval := time.Duration(float64(time.Second) / rate)
-	var mu sync.Mutex
-	var lat []time.Duration
-	failed := 0
-	var wg sync.WaitGroup
-	start := time.Now()
-	for i := range n {
-		if d := time.Until(start.Add(time.Duration(i) * interval)); d > 0 {
-			select {
-			case <-time.After(d):
-			case <-ctx.Done():
-				return load{}, ctx.Err()
-			}
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			st, d, err := p.post(ctx, sample[(i*7919)%len(sample)])
-			mu.Lock()
-			if err == nil && st == http.StatusOK {
-				lat = append(lat, d)
-			} else {
-				failed++
-			}
-			mu.Unlock()
-			_ = b.Add(1)
-		}()
+	rep, err := p.send(ctx, fmt.Sprintf("pipeline, half load (%.2f/s)", rate), sample, p.loadOptions(n, n, rate))
+	if err != nil {
+		return load{}, err
 	}
-	wg.Wait()
-	return summarise(lat, failed, time.Since(start), n), nil
+	return summarise(rep), nil
 }
 
 // batchSizes reads processor_batch_size's sum and count, and the batches
@@ -773,15 +703,6 @@ func waitTCP(ctx context.Context, addr string, timeout time.Duration) error {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-}
-
-// percentile of sorted durations, nearest rank.
-func percentile(sorted []time.Duration, p float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	i := int(p/100*float64(len(sorted))+0.5) - 1
-	return sorted[min(max(i, 0), len(sorted)-1)]
 }
 
 func loadAvg() string {
