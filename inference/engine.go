@@ -12,59 +12,70 @@
 // goroutines. On CPU the defaults are one image per model run, one worker
 // per core and one intra-op thread per session; on CUDA, one worker runs
 // the whole call as true N>1 tensors. Measured on the 2-core build machine
-// while shared (load average in brackets, it rose during the run), CPU ms
-// per 640×480 single-face image (BenchmarkEngine640x480; the wall figure
-// follows the load):
+// while shared (load average in brackets: it rose from 5.8 to 10.7 during
+// the run, so read the rows against their load), CPU ms per 640×480
+// single-face image (BenchmarkEngine640x480; wall figures follow the load):
 //
 //	strategy                               cpu-ms/img  images/s  RSS MB
-//	Analyze(1) serially                    66.7         9.6      141  (3.7)
-//	Analyze(16), 2 workers, N=1 (default)  75.4        12.0      177  (3.8)
-//	Analyze(1) from 2 goroutines           74.5        11.0      180  (3.9)
-//	Analyze(16), 1 worker, 2 threads, N=1  80.3         8.2      266  (5.3)
-//	Analyze(16), 2 workers, N=8            75.4         8.7      900  (5.4)
-//	Analyze(16), 1 worker, N=16            75.9         7.8     1225  (6.1)
+//	Analyze(1) serially                    66.3        10.4      142  (5.8)
+//	Analyze(16), 2 workers, N=1 (default)  79.5         7.4      178  (7.6)
+//	Analyze(1) from 2 goroutines           73.1         7.0      177  (7.9)
+//	Analyze(16), 1 worker, 2 threads, N=1  76.6         7.7      263 (10.2)
+//	Analyze(16), 2 workers, N=8            76.2         4.6      982 (10.8)
+//	Analyze(16), 1 worker, N=16            95.7         4.0     1218 (10.7)
 //
 // N>1 tensors cost no less CPU per image on CPU and keep far more memory,
 // and a second intra-op thread costs more CPU for no wall gain when the
 // other core is busy anyway. The arena is on for N=1 sessions (20-30% less
 // CPU per run in BenchmarkModels) and off where runs are batched: it keeps
-// the largest batch's peak for good (the 900/1225 MB above, measured on
+// the largest batch's peak for good (the 982/1218 MB above, measured on
 // N=1 sessions driven at N=8/16). Two workers side by side cost ~13% more
-// CPU per image than one alone (the cores share caches).
+// CPU per image than one alone at equal load (66.7 against 75.4 at load
+// 3.7-3.8 in an earlier run: the cores share caches).
 //
-// Where the CPU goes (issue #3: the stages cost about twice the models'
+// Where the CPU went (issue #3: the stages cost about twice the models'
 // quiet-machine times). BenchmarkStages feeds each model again the exact
 // tensors its stage gave it: our pre- and post-processing is 6-9 ms of an
 // image's ~70 (detect 1.0-1.3, landmarks 0.6-0.8, liveness 2.8-4.5, eyes
 // 0.3-0.4, occlusion 1.3-1.8); the rest is ONNX Runtime's own runs, which
 // under this machine's load take about twice their quiet-machine times
 // (ours and onnxruntime-node's alike: the same library). Inside the runs
-// (ORT profile), PRelu was the waste: the CPU's blocked NCHWc layout does
-// not support it, so each of the anti-spoof models' 33 PRelu and the iris
-// model's 53 cost a reorder out of the layout and back besides its own
-// broadcast multiply. On CPU every session is opened with
-// onnx.WithPReluAsRelu (y = x + Relu((a−1)·x), layout-friendly, equal to
-// float rounding: scores move by < 1e-6 over ../shared/faces,
-// TestPReluRewriteKeepsScores). BenchmarkSessions, all variants in one
-// loop at load ~6, CPU ms per image, shipped → rewritten: MiniFASNetV2
-// 5.8 → 4.1, MiniFASNetV1SE 4.8 → 3.1, SURI-128 9.9 → 7.2, iris (two runs)
-// 10.9 → 7.8. Also measured there and not kept: inputs pinned to the fed
-// shape (fixed-shape sessions, onnx.WithFixedInputs) gain nothing on any
-// model, ORT re-plans nothing per call at a stable shape; optimisation
-// level "extended" (no NCHWc) costs 1.1-2.3× more. Whole engine, both
-// engines in turn (BenchmarkEngineCompare, load 2.8): 70.4 CPU ms per
-// image and 16.7 images/s with the rewrite, 80.3 and 14.0 without.
+// (ORT profile) two patterns were waste, both rewritten when a CPU session
+// is opened, outputs equal to float rounding (inference/onnx tests; the
+// liveness scores move by < 1e-6 over ../shared/faces,
+// TestPReluRewriteKeepsScores, so the calibration stands):
 //
-// Per stage now (default strategy, thread CPU ms per image, load 3.8):
-// decode 1.5, detect 21.0, landmarks 4.8, liveness 21.3 (three models),
-// eyes 9.7 (two iris runs), occlusion 11.3, measure 0.5. Detection at 320
-// or 480 px was measured and rejected (see inference/detect): it breaks the
-// liveness calibration. With the two cores to itself the engine would do
-// about 2 × 1000/70 ≈ 28 images/s on this machine at this load, still
-// short of the 35 asked. Not measured here for want of a quiet machine:
+//   - PRelu (33 in each anti-spoof model, 53 in iris): the CPU's blocked
+//     NCHWc layout does not support it, so each cost a reorder out of the
+//     layout and back besides its broadcast multiply; onnx.WithPReluAsRelu
+//     writes it as x + Relu((a−1)·x) (x + (1−a)·Relu(−x) where a slope
+//     exceeds 1), all layout-friendly.
+//   - the 66-point model's 27 hard-swish gates, Add 3 → Clip 0..6 → Div 6:
+//     onnx.WithHardSigmoid makes each one HardSigmoid.
+//
+// BenchmarkSessions, all variants in one loop at load ~5, CPU ms per image,
+// shipped → rewritten: MiniFASNetV2 5.8 → 4.1, MiniFASNetV1SE 4.8 → 3.1,
+// SURI-128 9.9 → 7.2, iris (two runs) 10.5-12.6 → 6.0-7.7, 66-point
+// 8.1-9.0 → 7.5-8.4. Also measured there and not kept: inputs pinned to
+// the fed shape (onnx.WithFixedInputs) gain nothing on any model (ORT
+// re-plans nothing per call at a stable shape), and optimisation level
+// "extended" (no NCHWc) costs 1.1-2.3× more. Whole engine, both engines in
+// turn (BenchmarkEngineCompare, load 5.2-5.4, twice): 65.7 CPU ms per
+// image with the rewrites, 78.5-79.3 without (−17%); 14.4 images/s
+// against 10.5-12.6.
+//
+// Per stage now (Analyze(1) serially, thread CPU ms per image, load 5.8;
+// before the rewrites at load ~6 in brackets): decode 1.5 (1.5), detect
+// 20.4 (19.1), landmarks 4.2 (4.3), liveness 19.4 (23.6, three models),
+// eyes 7.0 (11.2, two iris runs), occlusion 9.6 (9.4), measure 0.5 (0.5).
+// Detection, now the largest stage, is all YuNet's own convolutions; at
+// 320 or 480 px it breaks the liveness calibration (see inference/detect).
+// With the two cores to itself at this load the engine would do about
+// 2 × 1000/66 ≈ 30 images/s, short of the 35 asked (and two workers cost
+// more per image than one). Not measured here for want of a quiet machine:
 // the issue's quiet-machine model times (44 ms per image before the
-// rewrite, ~37 after at the ratios above) plus our 6-9 ms would put it
-// near 2 × 1000/45 ≈ 44 images/s.
+// rewrites, ~37 after at the ratios above) plus our 6-9 ms would put it
+// near 2 × 1000/44 ≈ 45 images/s.
 package inference
 
 import (

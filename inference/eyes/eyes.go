@@ -20,7 +20,7 @@
 //
 // The model's file fixes its batch at 1 and cannot be rewritten (a Concat
 // with batch-1 constants; see inference/manifest.go), so the stage runs one
-// eye per call, about 4 ms CPU each on the shared build machine
+// eye per call, about 3-4 ms CPU each on the shared build machine
 // (BenchmarkSessions, PRelu rewritten; ~2 ms on a quiet one).
 package eyes
 
