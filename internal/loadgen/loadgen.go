@@ -106,12 +106,15 @@ func Run(ctx context.Context, opts Options, images []Image, progress func(Outcom
 	if err := opts.check(); err != nil {
 		return nil, err
 	}
+	own := opts.Client == nil
 	opts = withDefaults(opts, len(images))
 	s, err := newSender(opts)
 	if err != nil {
 		return nil, err
 	}
-	defer s.client.CloseIdleConnections()
+	if own {
+		defer s.client.CloseIdleConnections()
+	}
 
 	rep := newReport()
 	var mu sync.Mutex

@@ -295,3 +295,24 @@ func TestPercentileNearestRank(t *testing.T) {
 		}
 	}
 }
+
+type countingTransport struct{ n atomic.Int32 }
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func TestRunSendsThroughTheGivenClient(t *testing.T) {
+	f := &fakeIngest{}
+	o := opts(serve(t, f))
+	tr := &countingTransport{}
+	o.Client, o.Count = &http.Client{Transport: tr}, 6
+	rep, err := Run(context.Background(), o, images("real", "spoof"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.n.Load() != 6 || rep.OK() != 6 {
+		t.Errorf("client carried %d requests, %d answered 200; want 6 and 6", tr.n.Load(), rep.OK())
+	}
+}
