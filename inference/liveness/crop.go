@@ -162,45 +162,46 @@ func linearTap(d int, f float64, n int) (i0, i1 int, w float32) {
 
 // areaCHW shrinks the window to size×size by exact area averaging
 // (cv2 INTER_AREA for a downscale): each output pixel is the mean of the
-// areaCHW shrinks the window to size×size by exact area averaging
-// (cv2 INTER_AREA for a downscale): each output pixel is the mean of the
 // source pixels it covers, partly covered pixels weighted by their coverage.
+//
+// The order of every sum is that of the straightforward version kept in
+// crop_test.go (areaCHWReference), so the outputs are bit for bit the
+// same; the taps sit in flat arrays and the partial sums in channel
+// planes, which takes ~25% less time (BenchmarkAreaCHW).
 func areaCHW(src window, size int, dst []float32, order [3]int, mul float32) {
-	cols := areaTaps(src.w, size) // cols[dx]: source columns of output column dx
+	cols := flatten(areaTaps(src.w, size)) // per output column: its source columns
 	rows := invert(areaTaps(src.h, size), src.h)
 	plane := size * size
-	line := make([]float32, 3*src.w)
 	acc := make([]float32, 3*plane)
-	hs := make([]float32, 3*size)
-	// Source column offsets, resolved once: the border rule per pixel and
-	// channel cost as much as the averaging itself.
+	hs := make([]float32, 3*size) // one source row, shrunk horizontally, per channel
+	// Source column byte offsets, resolved once: the border rule per pixel
+	// and channel cost as much as the averaging itself.
 	xoff := make([]int, src.w)
 	for x := range xoff {
 		xoff[x] = 3 * src.col(x)
 	}
+	h0, h1, h2 := hs[:size], hs[size:2*size], hs[2*size:]
 	for sy := range src.h {
 		row := src.img.Pix[src.row(sy)*src.img.Stride:]
-		for x, o := range xoff {
-			line[3*x], line[3*x+1], line[3*x+2] = float32(row[o]), float32(row[o+1]), float32(row[o+2])
-		}
 		// The horizontal pass once per source row, then its share of
 		// each output row it covers (a row on a boundary covers two).
-		for dx, taps := range cols {
-			var s [3]float32
-			for _, t := range taps {
-				px := line[3*t.i : 3*t.i+3 : 3*t.i+3]
-				s[0] += px[0] * t.w
-				s[1] += px[1] * t.w
-				s[2] += px[2] * t.w
+		for dx := range size {
+			var s0, s1, s2 float32
+			for k := cols.start[dx]; k < cols.start[dx+1]; k++ {
+				o, w := xoff[cols.i[k]], cols.w[k]
+				px := row[o : o+3 : o+3]
+				s0 += float32(px[0]) * w
+				s1 += float32(px[1]) * w
+				s2 += float32(px[2]) * w
 			}
-			hs[3*dx], hs[3*dx+1], hs[3*dx+2] = s[0], s[1], s[2]
+			h0[dx], h1[dx], h2[dx] = s0, s1, s2
 		}
 		for _, ry := range rows[sy] {
 			o := ry.i * size
-			for c := range 3 {
+			for c, hc := range [3][]float32{h0, h1, h2} {
 				a := acc[c*plane+o : c*plane+o+size]
-				for dx := range a {
-					a[dx] += hs[3*dx+c] * ry.w
+				for dx, v := range hc[:len(a)] {
+					a[dx] += v * ry.w
 				}
 			}
 		}
@@ -211,6 +212,25 @@ func areaCHW(src window, size int, dst []float32, order [3]int, mul float32) {
 			out[i] = v * mul
 		}
 	}
+}
+
+// flatTaps is [][]tap in flat arrays: output d's taps are
+// i[start[d]:start[d+1]] with weights w[start[d]:start[d+1]].
+type flatTaps struct {
+	start, i []int
+	w        []float32
+}
+
+func flatten(byDst [][]tap) flatTaps {
+	f := flatTaps{start: make([]int, 1, len(byDst)+1)}
+	for _, taps := range byDst {
+		for _, t := range taps {
+			f.i = append(f.i, t.i)
+			f.w = append(f.w, t.w)
+		}
+		f.start = append(f.start, len(f.i))
+	}
+	return f
 }
 
 type tap struct {

@@ -63,3 +63,99 @@ func TestTensorLayout(t *testing.T) {
 		t.Errorf("SURI planes: R %v G %v", su[500], su[128*128+500])
 	}
 }
+
+// areaCHWReference is the straightforward areaCHW that the fast one must
+// equal bit for bit.
+func areaCHWReference(src window, size int, dst []float32, order [3]int, mul float32) {
+	cols := areaTaps(src.w, size) // cols[dx]: source columns of output column dx
+	rows := invert(areaTaps(src.h, size), src.h)
+	plane := size * size
+	line := make([]float32, 3*src.w)
+	acc := make([]float32, 3*plane)
+	hs := make([]float32, 3*size)
+	// Source column offsets, resolved once: the border rule per pixel and
+	// channel cost as much as the averaging itself.
+	xoff := make([]int, src.w)
+	for x := range xoff {
+		xoff[x] = 3 * src.col(x)
+	}
+	for sy := range src.h {
+		row := src.img.Pix[src.row(sy)*src.img.Stride:]
+		for x, o := range xoff {
+			line[3*x], line[3*x+1], line[3*x+2] = float32(row[o]), float32(row[o+1]), float32(row[o+2])
+		}
+		// The horizontal pass once per source row, then its share of
+		// each output row it covers (a row on a boundary covers two).
+		for dx, taps := range cols {
+			var s [3]float32
+			for _, t := range taps {
+				px := line[3*t.i : 3*t.i+3 : 3*t.i+3]
+				s[0] += px[0] * t.w
+				s[1] += px[1] * t.w
+				s[2] += px[2] * t.w
+			}
+			hs[3*dx], hs[3*dx+1], hs[3*dx+2] = s[0], s[1], s[2]
+		}
+		for _, ry := range rows[sy] {
+			o := ry.i * size
+			for c := range 3 {
+				a := acc[c*plane+o : c*plane+o+size]
+				for dx := range a {
+					a[dx] += hs[3*dx+c] * ry.w
+				}
+			}
+		}
+	}
+	for p, c := range order {
+		out, in := dst[p*plane:(p+1)*plane], acc[c*plane:(c+1)*plane]
+		for i, v := range in {
+			out[i] = v * mul
+		}
+	}
+}
+
+// TestAreaCHWBitExact: the fast area shrink equals the reference bit for
+// bit on windows inside the image and reflected across its borders.
+func TestAreaCHWBitExact(t *testing.T) {
+	img := &imagefile.Image{Width: 301, Height: 203, Stride: 3 * 301, Scale: 1}
+	img.Pix = make([]byte, img.Stride*img.Height)
+	for i := range img.Pix {
+		img.Pix[i] = byte(i*31 + i/903*7)
+	}
+	for _, w := range []window{
+		{img: img, x0: 10, y0: 5, w: 180, h: 180, reflect: true},
+		{img: img, x0: -40, y0: -30, w: 260, h: 260, reflect: true},
+		{img: img, x0: 200, y0: 100, w: 129, h: 129, reflect: true},
+		{img: img, x0: 0, y0: 0, w: 301, h: 203},
+	} {
+		got, want := make([]float32, 3*128*128), make([]float32, 3*128*128)
+		areaCHW(w, 128, got, [3]int{2, 1, 0}, 1.0/255)
+		areaCHWReference(w, 128, want, [3]int{2, 1, 0}, 1.0/255)
+		for i := range got {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("window %d,%d %dx%d: value %d is %v, reference %v", w.x0, w.y0, w.w, w.h, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+// BenchmarkAreaCHW: the SURI crop of a ~250-px face (a 375-px window).
+func BenchmarkAreaCHW(b *testing.B) {
+	img := &imagefile.Image{Width: 640, Height: 480, Stride: 3 * 640, Scale: 1}
+	img.Pix = make([]byte, img.Stride*img.Height)
+	for i := range img.Pix {
+		img.Pix[i] = byte(i * 13)
+	}
+	w := window{img: img, x0: 130, y0: 50, w: 375, h: 375, reflect: true}
+	dst := make([]float32, 3*128*128)
+	b.Run("fast", func(b *testing.B) {
+		for b.Loop() {
+			areaCHW(w, 128, dst, [3]int{0, 1, 2}, 1.0/255)
+		}
+	})
+	b.Run("reference", func(b *testing.B) {
+		for b.Loop() {
+			areaCHWReference(w, 128, dst, [3]int{0, 1, 2}, 1.0/255)
+		}
+	})
+}
