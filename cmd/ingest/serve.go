@@ -89,7 +89,7 @@ func serve(ctx context.Context, args []string) error {
 	defer func() { stopListening(); listening() }()
 
 	admin := service.NewAdmin(c.AdminAddr)
-	admin.AddCheck("kafka", func(ctx context.Context) error { _, err := kafka.Ping(ctx, c.Kafka); return err })
+	admin.AddCheck("kafka", kafka.Ready(c.Kafka))
 	if err := admin.Start(log); err != nil {
 		return err
 	}

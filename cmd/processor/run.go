@@ -67,7 +67,7 @@ func runCmd(ctx context.Context, args []string) error {
 	log.Info("engine loaded", "modelVersion", eng.ModelVersion(), "seconds", time.Since(t0).Seconds())
 
 	admin := service.NewAdmin(c.Processor.AdminAddr)
-	admin.AddCheck("kafka", func(ctx context.Context) error { _, err := kafka.Ping(ctx, c.Kafka); return err })
+	admin.AddCheck("kafka", kafka.Ready(c.Kafka))
 	if err := admin.Start(log); err != nil {
 		return err
 	}

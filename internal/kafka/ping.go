@@ -26,3 +26,8 @@ func Ping(ctx context.Context, cfg Config) (int, error) {
 	}
 	return len(res.Brokers), nil
 }
+
+// Ready adapts Ping to a readiness check (internal/service.Check).
+func Ready(cfg Config) func(context.Context) error {
+	return func(ctx context.Context) error { _, err := Ping(ctx, cfg); return err }
+}
