@@ -10,6 +10,8 @@ import (
 
 	"liveness/inference/cue"
 	"liveness/inference/geom"
+	"liveness/inference/models"
+	"liveness/internal/faceset"
 	"liveness/internal/imagefile"
 	"liveness/internal/scan"
 )
@@ -32,22 +34,22 @@ var frameLens = [3]float64{0.15, 0.25, 0.35}
 func TestContextCues(t *testing.T) {
 	e := testEngine(t)
 	res, rows := analyzeAll(t)
-	lsd, err := e.open(ModelMLSD)
+	lsd, err := e.open(models.MLSD)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pico, err := e.open(ModelPicoDet)
+	pico, err := e.open(models.PicoDet)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var set []cueRow
 	for _, r := range rows {
-		a := res[r.file].Analysis
-		bona := r.group == "real" || r.group == "edge" && r.faces == 1
-		if res[r.file].Err != nil || len(a.Faces) == 0 || !(bona || r.group == "spoof") {
+		a := res[r.File].Analysis
+		bona := r.Group == "real" || r.Group == "edge" && r.Faces == 1
+		if res[r.File].Err != nil || len(a.Faces) == 0 || !(bona || r.Group == "spoof") {
 			continue
 		}
-		data, err := os.ReadFile(filepath.Join(testFacesDir(), r.file))
+		data, err := os.ReadFile(filepath.Join(faceset.Dir(), r.File))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -66,7 +68,7 @@ func TestContextCues(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := cueRow{file: r.file, group: r.group, bona: bona, accepted: a.Result == scan.ResultReal, live: a.LivenessScore}
+		c := cueRow{file: r.File, group: r.Group, bona: bona, accepted: a.Result == scan.ResultReal, live: a.LivenessScore}
 		for i, l := range frameLens {
 			c.frame[i] = cue.FrameSides(segs, box, im.Width, im.Height, l)
 		}

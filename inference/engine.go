@@ -102,6 +102,7 @@ import (
 	"liveness/inference/geom"
 	"liveness/inference/landmarks"
 	"liveness/inference/liveness"
+	"liveness/inference/models"
 	"liveness/inference/occlusion"
 	"liveness/inference/onnx"
 	"liveness/internal/imagefile"
@@ -140,7 +141,7 @@ type Result struct {
 type Engine struct {
 	cfg      Config
 	th       Thresholds
-	manifest *Manifest
+	manifest *models.Manifest
 	sessions []*onnx.Session
 	det      *detect.Detector
 	lm       *landmarks.Landmarker
@@ -154,7 +155,7 @@ func New(cfg Config) (*Engine, error) {
 	if err := onnx.Init(onnx.Options{LibraryPath: cfg.LibraryPath, Device: cfg.Device, IntraOpThreads: cfg.IntraOpThreads, InterOpThreads: 1}); err != nil {
 		return nil, err
 	}
-	m, err := LoadManifest()
+	m, err := models.Load()
 	if err != nil {
 		return nil, err
 	}
@@ -220,36 +221,31 @@ func (e *Engine) open(name string) (*onnx.Session, error) {
 // the memory arena when runs are single images (BenchmarkModels: 20-30%
 // less CPU per run; its peak is then one image's, so resident memory stays
 // small; with N>1 runs it would keep the largest batch's peak for good)
-// and the graph rewrites.
+// and the graph rewrites (models.CPURewrites).
 func (e *Engine) sessionOptions() []onnx.OpenOption {
 	opts := []onnx.OpenOption{onnx.WithThreads(e.cfg.IntraOpThreads)}
 	if e.cfg.Device == onnx.DeviceCPU {
-		// PRelu as Relu, hard-swish gates as one HardSigmoid: fewer
-		// element-wise passes and layout reorders (25-40% less CPU per run
-		// of the anti-spoof and iris models, ~8% for the 66-point model;
-		// outputs equal to float rounding; see inference/onnx and
-		// BenchmarkSessions).
 		opts = append(opts, onnx.WithCPUArena(e.cfg.MaxBatch == 1))
 		if !e.cfg.shippedGraphs {
-			opts = append(opts, onnx.WithPReluAsRelu(), onnx.WithHardSigmoid())
+			opts = append(opts, models.CPURewrites()...)
 		}
 	}
 	return opts
 }
 
 func (e *Engine) load() error {
-	yunet, err := e.open(ModelDetector)
+	yunet, err := e.open(models.Detector)
 	if err != nil {
 		return err
 	}
 	e.det = detect.New(yunet, detect.WithMinScore(e.cfg.MinScore), detect.WithMaxSide(e.cfg.DetectMaxSide))
-	slim, err := e.open(ModelLandmarks68)
+	slim, err := e.open(models.Landmarks68)
 	if err != nil {
 		return err
 	}
 	e.lm = landmarks.New(slim)
 	var lv liveness.Models
-	for name, dst := range map[string]*liveness.Model{ModelFASNetV2: &lv.V2, ModelFASNetV1SE: &lv.V1SE, ModelSuri128: &lv.Suri} {
+	for name, dst := range map[string]*liveness.Model{models.FASNetV2: &lv.V2, models.FASNetV1SE: &lv.V1SE, models.Suri128: &lv.Suri} {
 		s, err := e.open(name)
 		if err != nil {
 			return err
@@ -260,11 +256,11 @@ func (e *Engine) load() error {
 	if err != nil {
 		return err
 	}
-	iris, err := e.open(ModelIris)
+	iris, err := e.open(models.Iris)
 	if err != nil {
 		return err
 	}
-	osf, err := e.open(ModelLandmarks66)
+	osf, err := e.open(models.Landmarks66)
 	if err != nil {
 		return err
 	}
@@ -273,7 +269,7 @@ func (e *Engine) load() error {
 }
 
 // Manifest is the model set the engine loaded.
-func (e *Engine) Manifest() *Manifest { return e.manifest }
+func (e *Engine) Manifest() *models.Manifest { return e.manifest }
 
 // ModelVersion identifies the model set, for ScanResult.ModelVersion.
 func (e *Engine) ModelVersion() string { return e.manifest.Version() }

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"liveness/inference/internal/modeltest"
+	"liveness/internal/faceset"
 	"liveness/internal/imagefile"
 )
 
@@ -37,7 +39,7 @@ import (
 // captureJPEG renders a face image at w×h (centre crop to the aspect, then
 // resize) as a JPEG; generated at run time, never committed.
 func captureJPEG(b *testing.B, w, h int) []byte {
-	data, err := os.ReadFile(filepath.Join(testFacesDir(), "real/r124_selfie_man_glasses_frontal_indoor.jpg"))
+	data, err := os.ReadFile(filepath.Join(faceset.Dir(), "real/r124_selfie_man_glasses_frontal_indoor.jpg"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -84,7 +86,7 @@ func benchCapture(b *testing.B, img []byte) {
 	b.Run("batch16-w2-n1", func(b *testing.B) { run(b, e, img, 16, 2, 1, 1) })
 	b.Run("single-x2", func(b *testing.B) { run(b, e, img, 1, 1, 1, 2) })
 	b.Run("batch16-w1-n1-t2", func(b *testing.B) {
-		t2, err := New(Config{ModelsDir: testModelsDir(), IntraOpThreads: 2, Workers: 1})
+		t2, err := New(Config{ModelsDir: modeltest.ModelsDir(), IntraOpThreads: 2, Workers: 1})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -141,7 +143,7 @@ func run(b *testing.B, e *Engine, img []byte, batch, workers, maxBatch, goroutin
 func BenchmarkEngineCompare(b *testing.B) {
 	img := captureJPEG(b, 640, 480)
 	cur := testEngine(b)
-	shipped, err := New(Config{ModelsDir: testModelsDir(), shippedGraphs: true})
+	shipped, err := New(Config{ModelsDir: modeltest.ModelsDir(), shippedGraphs: true})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,17 +1,16 @@
 package inference
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"math"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 
+	"liveness/inference/internal/modeltest"
+	"liveness/internal/faceset"
 	"liveness/internal/imagefile"
 	"liveness/internal/scan"
 )
@@ -25,35 +24,18 @@ var (
 // testEngine loads the engine once for the package's tests and benchmarks.
 func testEngine(t testing.TB) *Engine {
 	t.Helper()
-	initORT(t)
-	engineOnce.Do(func() { engine, engineErr = New(Config{ModelsDir: testModelsDir()}) })
+	modeltest.Init(t)
+	engineOnce.Do(func() { engine, engineErr = New(Config{ModelsDir: modeltest.ModelsDir()}) })
 	if engineErr != nil {
 		t.Fatalf("engine: %v", engineErr)
 	}
 	return engine
 }
 
-type row struct {
-	file, group, detail string
-	faces               int // -1 when not a number
-}
-
-func facesManifest(t testing.TB) []row {
-	f, err := os.Open(filepath.Join(testFacesDir(), "MANIFEST.tsv"))
+func facesManifest(t testing.TB) []faceset.Entry {
+	rows, err := faceset.Read(faceset.Dir())
 	if err != nil {
 		t.Fatalf("test images (FACES_DIR): %v", err)
-	}
-	defer f.Close()
-	var rows []row
-	sc := bufio.NewScanner(f)
-	sc.Scan()
-	for sc.Scan() {
-		c := strings.Split(sc.Text(), "\t")
-		n, err := strconv.Atoi(c[3])
-		if err != nil {
-			n = -1
-		}
-		rows = append(rows, row{c[0], c[1], c[2], n})
 	}
 	return rows
 }
@@ -61,11 +43,11 @@ func facesManifest(t testing.TB) []row {
 var (
 	allOnce sync.Once
 	allRes  map[string]Result
-	allRows []row
+	allRows []faceset.Entry
 )
 
 // analyzeAll scans every manifest image in one Analyze call (once per run).
-func analyzeAll(t *testing.T) (map[string]Result, []row) {
+func analyzeAll(t *testing.T) (map[string]Result, []faceset.Entry) {
 	allOnce.Do(func() { allRes, allRows = scanAll(t) })
 	if allRes == nil {
 		t.Fatal("scanning the test images failed")
@@ -73,12 +55,12 @@ func analyzeAll(t *testing.T) (map[string]Result, []row) {
 	return allRes, allRows
 }
 
-func scanAll(t *testing.T) (map[string]Result, []row) {
+func scanAll(t *testing.T) (map[string]Result, []faceset.Entry) {
 	e := testEngine(t)
 	rows := facesManifest(t)
 	data := make([][]byte, len(rows))
 	for i, r := range rows {
-		b, err := os.ReadFile(filepath.Join(testFacesDir(), r.file))
+		b, err := os.ReadFile(filepath.Join(faceset.Dir(), r.File))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -90,7 +72,7 @@ func scanAll(t *testing.T) (map[string]Result, []row) {
 	}
 	out := map[string]Result{}
 	for i, r := range rows {
-		out[r.file] = res[i]
+		out[r.File] = res[i]
 	}
 	return out, rows
 }
@@ -98,7 +80,7 @@ func scanAll(t *testing.T) (map[string]Result, []row) {
 func TestEngineOnSharedFaces(t *testing.T) {
 	res, rows := analyzeAll(t)
 	for _, r := range rows {
-		got := res[r.file]
+		got := res[r.File]
 		a := got.Analysis
 		if got.Err == nil {
 			f0 := scan.Face{}
@@ -106,28 +88,28 @@ func TestEngineOnSharedFaces(t *testing.T) {
 				f0 = a.Faces[0]
 			}
 			t.Logf("%-55s %-13s faces %d live %.2f yaw %5.1f pitch %5.1f roll %5.1f q %.2f %s lum %5.1f %s eyes %.0f mouth %.2f flags nf=%v b=%v s=%v m=%v",
-				r.file, a.Result, len(a.Faces), a.LivenessScore, f0.Yaw, f0.Pitch, f0.Roll, f0.FaceQuality, a.Quality, f0.FaceLuminance, a.Luminance, f0.EyeDistance, f0.MouthOpened,
+				r.File, a.Result, len(a.Faces), a.LivenessScore, f0.Yaw, f0.Pitch, f0.Roll, f0.FaceQuality, a.Quality, f0.FaceLuminance, a.Luminance, f0.EyeDistance, f0.MouthOpened,
 				a.NotFront, a.BoundaryFace, a.Small, a.MouthOpened)
 		}
 		switch {
-		case r.faces == 0:
+		case r.Faces == 0:
 			if a.Result != scan.ResultNoFace || len(a.Faces) != 0 {
-				t.Errorf("%s: %s with %d faces, want No face", r.file, a.Result, len(a.Faces))
+				t.Errorf("%s: %s with %d faces, want No face", r.File, a.Result, len(a.Faces))
 			}
-		case r.faces > 1:
-			if a.Result != scan.ResultMultipleFace || len(a.Faces) != r.faces {
-				t.Errorf("%s: %s with %d faces, want Multiple face with %d", r.file, a.Result, len(a.Faces), r.faces)
+		case r.Faces > 1:
+			if a.Result != scan.ResultMultipleFace || len(a.Faces) != r.Faces {
+				t.Errorf("%s: %s with %d faces, want Multiple face with %d", r.File, a.Result, len(a.Faces), r.Faces)
 			}
-		case r.faces == 1:
+		case r.Faces == 1:
 			if a.Result != scan.ResultReal && a.Result != scan.ResultSpoof {
-				t.Errorf("%s: %s, want Real or Spoof", r.file, a.Result)
+				t.Errorf("%s: %s, want Real or Spoof", r.File, a.Result)
 			}
 		}
-		if r.faces >= 0 && got.Err != nil {
-			t.Errorf("%s: %v", r.file, got.Err)
+		if r.Faces >= 0 && got.Err != nil {
+			t.Errorf("%s: %v", r.File, got.Err)
 		}
 		if got.Err == nil {
-			checkRanges(t, r.file, got)
+			checkRanges(t, r.File, got)
 		}
 	}
 }
@@ -218,7 +200,7 @@ func TestEngineBatchEqualsSingle(t *testing.T) {
 	e := testEngine(t)
 	var data [][]byte
 	for _, f := range []string{"real/r01_astronaut.png", "edge/e14_not_an_image.jpg", "edge/e04_two_faces_side_by_side.jpg", "real/r04_apk_glasses.jpeg"} {
-		b, err := os.ReadFile(filepath.Join(testFacesDir(), f))
+		b, err := os.ReadFile(filepath.Join(faceset.Dir(), f))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,6 +3,8 @@ package inference
 import (
 	"testing"
 
+	"liveness/inference/internal/modeltest"
+	"liveness/inference/models"
 	"liveness/inference/onnx"
 )
 
@@ -11,8 +13,8 @@ import (
 // the session settings the engine could use: 1 or 2 intra-op threads, CPU
 // arena off or on. go test -run '^$' -bench Models ./inference/
 func BenchmarkModels(b *testing.B) {
-	initORT(b)
-	m, err := LoadManifest()
+	modeltest.Init(b)
+	m, err := models.Load()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -20,16 +22,16 @@ func BenchmarkModels(b *testing.B) {
 		label, model string
 		shape        []int64
 	}{
-		{"yunet-640x480", ModelDetector, []int64{1, 3, 480, 640}},
-		{"yunet-320x256", ModelDetector, []int64{1, 3, 256, 320}},
-		{"slim160", ModelLandmarks68, []int64{1, 3, 160, 160}},
-		{"iris", ModelIris, []int64{1, 3, 64, 64}},
-		{"MiniFASNetV2", ModelFASNetV2, []int64{1, 3, 80, 80}},
-		{"MiniFASNetV1SE", ModelFASNetV1SE, []int64{1, 3, 80, 80}},
-		{"SURI-128", ModelSuri128, []int64{1, 3, 128, 128}},
-		{"osf66", ModelLandmarks66, []int64{1, 3, 224, 224}},
-		{"mlsd-320", ModelMLSD, []int64{1, 320, 320, 4}},
-		{"picodet-320", ModelPicoDet, []int64{1, 3, 320, 320}},
+		{"yunet-640x480", models.Detector, []int64{1, 3, 480, 640}},
+		{"yunet-320x256", models.Detector, []int64{1, 3, 256, 320}},
+		{"slim160", models.Landmarks68, []int64{1, 3, 160, 160}},
+		{"iris", models.Iris, []int64{1, 3, 64, 64}},
+		{"MiniFASNetV2", models.FASNetV2, []int64{1, 3, 80, 80}},
+		{"MiniFASNetV1SE", models.FASNetV1SE, []int64{1, 3, 80, 80}},
+		{"SURI-128", models.Suri128, []int64{1, 3, 128, 128}},
+		{"osf66", models.Landmarks66, []int64{1, 3, 224, 224}},
+		{"mlsd-320", models.MLSD, []int64{1, 320, 320, 4}},
+		{"picodet-320", models.PicoDet, []int64{1, 3, 320, 320}},
 	}
 	for _, v := range []struct {
 		name string
@@ -50,7 +52,7 @@ func BenchmarkModels(b *testing.B) {
 			if spec.RewriteBatch {
 				opts = append(opts[:len(opts):len(opts)], onnx.WithDynamicBatch())
 			}
-			s, err := onnx.Open(testModelsDir()+"/"+spec.File, spec.SHA256, opts...)
+			s, err := onnx.Open(modeltest.ModelsDir()+"/"+spec.File, spec.SHA256, opts...)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -9,8 +9,10 @@ import (
 	"liveness/inference/detect"
 	"liveness/inference/eyes"
 	"liveness/inference/geom"
+	"liveness/inference/internal/modeltest"
 	"liveness/inference/landmarks"
 	"liveness/inference/liveness"
+	"liveness/inference/models"
 	"liveness/inference/occlusion"
 	"liveness/inference/onnx"
 	"liveness/internal/imagefile"
@@ -42,12 +44,12 @@ func (r *recorder) Run(in ...onnx.Tensor) ([]onnx.Tensor, error) {
 // session variants the engine could open. The stage minus its bare runs is
 // our pre- and post-processing. go test -run '^$' -bench Stages ./inference/
 func BenchmarkStages(b *testing.B) {
-	initORT(b)
+	modeltest.Init(b)
 	img, err := imagefile.Decode(captureJPEG(b, 640, 480), imagefile.WithMaxSide(1280))
 	if err != nil {
 		b.Fatal(err)
 	}
-	m, err := LoadManifest()
+	m, err := models.Load()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -64,17 +66,17 @@ func BenchmarkStages(b *testing.B) {
 			} else if spec.RewriteBatch {
 				opts = append(opts, onnx.WithDynamicBatch())
 			}
-			s, err := onnx.Open(testModelsDir()+"/"+spec.File, spec.SHA256, opts...)
+			s, err := onnx.Open(modeltest.ModelsDir()+"/"+spec.File, spec.SHA256, opts...)
 			if err != nil {
 				b.Fatal(err)
 			}
 			b.Cleanup(func() { s.Close() })
 			return &recorder{s: s}
 		}
-		det := open(ModelDetector)
-		lmr := open(ModelLandmarks68)
-		v2, v1, su := open(ModelFASNetV2), open(ModelFASNetV1SE), open(ModelSuri128)
-		iris, osf := open(ModelIris), open(ModelLandmarks66)
+		det := open(models.Detector)
+		lmr := open(models.Landmarks68)
+		v2, v1, su := open(models.FASNetV2), open(models.FASNetV1SE), open(models.Suri128)
+		iris, osf := open(models.Iris), open(models.Landmarks66)
 		d := detect.New(det)
 		lm := landmarks.New(lmr)
 		sc, _ := liveness.New(liveness.Models{V2: v2, V1SE: v1, Suri: su})
@@ -178,17 +180,17 @@ func sessionVariants() []sessionVariant {
 // fixedShape is the one input shape the engine feeds model name for img.
 func fixedShape(name string, img *imagefile.Image) []int64 {
 	switch name {
-	case ModelDetector:
+	case models.Detector:
 		return []int64{1, 3, int64((img.Height-1)/32+1) * 32, int64((img.Width-1)/32+1) * 32}
-	case ModelLandmarks68:
+	case models.Landmarks68:
 		return []int64{1, 3, 160, 160}
-	case ModelIris:
+	case models.Iris:
 		return []int64{1, 3, 64, 64}
-	case ModelFASNetV2, ModelFASNetV1SE:
+	case models.FASNetV2, models.FASNetV1SE:
 		return []int64{1, 3, 80, 80}
-	case ModelSuri128:
+	case models.Suri128:
 		return []int64{1, 3, 128, 128}
-	case ModelLandmarks66:
+	case models.Landmarks66:
 		return []int64{1, 3, 224, 224}
 	}
 	panic(fmt.Sprint("no fixed shape for ", name))
@@ -197,7 +199,7 @@ func fixedShape(name string, img *imagefile.Image) []int64 {
 // recordInputs runs every stage once on img with engine-like sessions and
 // returns, per model, the input tensors of each of its runs.
 func recordInputs(b *testing.B, img *imagefile.Image) map[string][][]onnx.Tensor {
-	m, err := LoadManifest()
+	m, err := models.Load()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -207,7 +209,7 @@ func recordInputs(b *testing.B, img *imagefile.Image) map[string][][]onnx.Tensor
 		if err != nil {
 			b.Fatal(err)
 		}
-		s, err := spec.Open(testModelsDir(), onnx.WithThreads(1), onnx.WithCPUArena(true))
+		s, err := spec.Open(modeltest.ModelsDir(), onnx.WithThreads(1), onnx.WithCPUArena(true))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -216,23 +218,23 @@ func recordInputs(b *testing.B, img *imagefile.Image) map[string][][]onnx.Tensor
 		return recs[name]
 	}
 	ctx := context.Background()
-	dets, err := detect.New(open(ModelDetector)).Detect([]*imagefile.Image{img})
+	dets, err := detect.New(open(models.Detector)).Detect([]*imagefile.Image{img})
 	if err != nil || len(dets[0]) != 1 {
 		b.Fatalf("detect: %v %d faces", err, len(dets[0]))
 	}
 	box := dets[0][0].Box
-	lms, err := landmarks.New(open(ModelLandmarks68)).Run([]landmarks.Face{{Image: img, Box: box}})
+	lms, err := landmarks.New(open(models.Landmarks68)).Run([]landmarks.Face{{Image: img, Box: box}})
 	if err != nil {
 		b.Fatal(err)
 	}
-	sc, _ := liveness.New(liveness.Models{V2: open(ModelFASNetV2), V1SE: open(ModelFASNetV1SE), Suri: open(ModelSuri128)})
+	sc, _ := liveness.New(liveness.Models{V2: open(models.FASNetV2), V1SE: open(models.FASNetV1SE), Suri: open(models.Suri128)})
 	if _, err := sc.Score(ctx, []liveness.Face{{Image: img, Box: box}}); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := eyes.New(open(ModelIris)).Run(ctx, []eyes.Face{{Image: img, Landmarks: lms[0].Points}}); err != nil {
+	if _, err := eyes.New(open(models.Iris)).Run(ctx, []eyes.Face{{Image: img, Landmarks: lms[0].Points}}); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := occlusion.New(open(ModelLandmarks66)).Run(ctx, []occlusion.Face{{Image: img, Box: box}}); err != nil {
+	if _, err := occlusion.New(open(models.Landmarks66)).Run(ctx, []occlusion.Face{{Image: img, Box: box}}); err != nil {
 		b.Fatal(err)
 	}
 	out := map[string][][]onnx.Tensor{}
@@ -248,14 +250,14 @@ func recordInputs(b *testing.B, img *imagefile.Image) map[string][][]onnx.Tensor
 // reports thread CPU ms per image for each. go test -run '^$' -bench
 // Sessions ./inference/
 func BenchmarkSessions(b *testing.B) {
-	initORT(b)
+	modeltest.Init(b)
 	img, err := imagefile.Decode(captureJPEG(b, 640, 480), imagefile.WithMaxSide(1280))
 	if err != nil {
 		b.Fatal(err)
 	}
 	inputs := recordInputs(b, img)
-	m, _ := LoadManifest()
-	for _, name := range []string{ModelDetector, ModelLandmarks68, ModelFASNetV2, ModelFASNetV1SE, ModelSuri128, ModelIris, ModelLandmarks66} {
+	m, _ := models.Load()
+	for _, name := range []string{models.Detector, models.Landmarks68, models.FASNetV2, models.FASNetV1SE, models.Suri128, models.Iris, models.Landmarks66} {
 		spec, _ := m.Spec(name)
 		vs := sessionVariants()
 		sess := make([]*onnx.Session, len(vs))
@@ -266,7 +268,7 @@ func BenchmarkSessions(b *testing.B) {
 			} else if spec.RewriteBatch {
 				opts = append(opts, onnx.WithDynamicBatch())
 			}
-			s, err := onnx.Open(testModelsDir()+"/"+spec.File, spec.SHA256, opts...)
+			s, err := onnx.Open(modeltest.ModelsDir()+"/"+spec.File, spec.SHA256, opts...)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -1,51 +1,21 @@
 package detect_test
 
 import (
-	"bufio"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 
-	"liveness/inference"
 	"liveness/inference/detect"
 	"liveness/inference/geom"
+	"liveness/inference/internal/modeltest"
+	"liveness/inference/models"
 	"liveness/inference/onnx"
+	"liveness/internal/faceset"
 	"liveness/internal/imagefile"
 )
 
-func dirs() (models, faces string) {
-	models, faces = os.Getenv("MODELS_DIR"), os.Getenv("FACES_DIR")
-	if models == "" {
-		models = "../../../shared/models"
-	}
-	if faces == "" {
-		faces = "../../../shared/faces"
-	}
-	return
-}
-
-func openYuNet(t testing.TB) *onnx.Session {
-	t.Helper()
-	if err := onnx.Init(onnx.Options{IntraOpThreads: 1}); err != nil {
-		t.Fatalf("ONNX Runtime is required (set %s): %v", onnx.LibraryEnv, err)
-	}
-	m, err := inference.LoadManifest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec, err := m.Spec(inference.ModelDetector)
-	if err != nil {
-		t.Fatal(err)
-	}
-	models, _ := dirs()
-	s, err := spec.Open(models)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
+func openYuNet(t testing.TB) *onnx.Session { return modeltest.Open(t, models.Detector) }
 
 type labelled struct {
 	file  string
@@ -54,19 +24,14 @@ type labelled struct {
 
 // manifest lists the images of MANIFEST.tsv with a numeric face count.
 func manifest(t testing.TB) []labelled {
-	_, faces := dirs()
-	f, err := os.Open(filepath.Join(faces, "MANIFEST.tsv"))
+	rows, err := faceset.Read(faceset.Dir())
 	if err != nil {
 		t.Fatalf("test images: %v", err)
 	}
-	defer f.Close()
 	var out []labelled
-	sc := bufio.NewScanner(f)
-	sc.Scan() // header
-	for sc.Scan() {
-		col := strings.Split(sc.Text(), "\t")
-		if n, err := strconv.Atoi(col[3]); err == nil {
-			out = append(out, labelled{filepath.Join(faces, col[0]), n})
+	for _, r := range rows {
+		if r.Faces >= 0 {
+			out = append(out, labelled{filepath.Join(faceset.Dir(), r.File), r.Faces})
 		}
 	}
 	return out
@@ -133,7 +98,7 @@ func checkInside(t *testing.T, file string, det geom.Detection, im *imagefile.Im
 // in each image's own coordinates.
 func TestBatchMatchesSingle(t *testing.T) {
 	d := detect.New(openYuNet(t))
-	_, faces := dirs()
+	faces := faceset.Dir()
 	var imgs []*imagefile.Image
 	for _, f := range []string{"real/r01_astronaut.png", "edge/e04_two_faces_side_by_side.jpg", "real/r124_selfie_man_glasses_frontal_indoor.jpg"} {
 		imgs = append(imgs, decode(t, filepath.Join(faces, f)))
@@ -162,7 +127,7 @@ func TestBatchMatchesSingle(t *testing.T) {
 // 2x-enlarged image gives boxes twice as large.
 func TestBoxesInCallerPixels(t *testing.T) {
 	d := detect.New(openYuNet(t), detect.WithMaxSide(512))
-	_, faces := dirs()
+	faces := faceset.Dir()
 	im := decode(t, filepath.Join(faces, "real/r01_astronaut.png"))
 	big := imagefile.Resize(im, im.Width*2, im.Height*2)
 	res, err := d.Detect([]*imagefile.Image{im, big})

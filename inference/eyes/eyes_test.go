@@ -2,73 +2,23 @@ package eyes
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"sort"
-	"sync"
 	"testing"
 
 	"liveness/inference/detect"
+	"liveness/inference/internal/modeltest"
 	"liveness/inference/landmarks"
-	"liveness/inference/onnx"
+	"liveness/inference/models"
+	"liveness/internal/faceset"
 	"liveness/internal/imagefile"
 )
-
-func dir(env, def string) string {
-	if v := os.Getenv(env); v != "" {
-		return v
-	}
-	return def
-}
-
-var (
-	modelsDir = dir("MODELS_DIR", "../../../shared/models")
-	facesDir  = dir("FACES_DIR", "../../../shared/faces")
-	initOnce  sync.Once
-)
-
-func open(t *testing.T, name string) *onnx.Session {
-	t.Helper()
-	initOnce.Do(func() {
-		if err := onnx.Init(onnx.Options{IntraOpThreads: 1, InterOpThreads: 1}); err != nil {
-			t.Fatalf("ONNX Runtime is required (%s): %v", onnx.LibraryEnv, err)
-		}
-	})
-	data, err := os.ReadFile("../manifest.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m struct {
-		Models []struct {
-			Name, File, SHA256 string
-			RewriteBatch       bool
-		}
-	}
-	if err := json.Unmarshal(data, &m); err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range m.Models {
-		if s.Name == name {
-			opts := []onnx.OpenOption{onnx.WithPReluAsRelu(), onnx.WithHardSigmoid()} // as the engine on CPU
-			if s.RewriteBatch {
-				opts = append(opts, onnx.WithDynamicBatch())
-			}
-			sess, err := onnx.Open(filepath.Join(modelsDir, s.File), s.SHA256, opts...)
-			if err != nil {
-				t.Fatalf("%s (MODELS_DIR=%s): %v", name, modelsDir, err)
-			}
-			return sess
-		}
-	}
-	t.Fatalf("%s not in manifest", name)
-	return nil
-}
 
 // faces returns every face of the image with its landmarks, largest first.
 func faces(t *testing.T, det *detect.Detector, lm *landmarks.Landmarker, rel string) []Face {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(facesDir, rel))
+	data, err := os.ReadFile(filepath.Join(faceset.Dir(), rel))
 	if err != nil {
 		t.Fatalf("faces missing (FACES_DIR): %v", err)
 	}
@@ -101,9 +51,9 @@ func faces(t *testing.T, det *detect.Detector, lm *landmarks.Landmarker, rel str
 // open-eyed faces do not. The set has no winking image; the man dancing with
 // eyes closed (e102, the smaller face) is the second closed case.
 func TestEyeClosure(t *testing.T) {
-	det := detect.New(open(t, "facedet-yunet"))
-	lm := landmarks.New(open(t, "landmarks68-peppa-slim160"))
-	est := New(open(t, "eye-iris-mediapipe"))
+	det := detect.New(modeltest.Open(t, models.Detector))
+	lm := landmarks.New(modeltest.Open(t, models.Landmarks68))
+	est := New(modeltest.Open(t, models.Iris))
 	cases := []struct {
 		file   string
 		face   int

@@ -6,42 +6,16 @@ import (
 	"path/filepath"
 	"testing"
 
-	"liveness/inference"
 	"liveness/inference/detect"
+	"liveness/inference/internal/modeltest"
 	"liveness/inference/landmarks"
-	"liveness/inference/onnx"
+	"liveness/inference/models"
+	"liveness/internal/faceset"
 	"liveness/internal/imagefile"
 )
 
-func dir(env, def string) string {
-	if d := os.Getenv(env); d != "" {
-		return d
-	}
-	return def
-}
-
-func open(t testing.TB, name string) *onnx.Session {
-	t.Helper()
-	if err := onnx.Init(onnx.Options{IntraOpThreads: 1}); err != nil {
-		t.Fatalf("ONNX Runtime is required (set %s): %v", onnx.LibraryEnv, err)
-	}
-	m, err := inference.LoadManifest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec, err := m.Spec(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := spec.Open(dir("MODELS_DIR", "../../../shared/models"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 func load(t testing.TB, rel string) *imagefile.Image {
-	data, err := os.ReadFile(filepath.Join(dir("FACES_DIR", "../../../shared/faces"), rel))
+	data, err := os.ReadFile(filepath.Join(faceset.Dir(), rel))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,9 +57,9 @@ type fixture struct {
 }
 
 func setup(t testing.TB) fixture {
-	lms := open(t, inference.ModelLandmarks68)
+	lms := modeltest.Open(t, models.Landmarks68)
 	return fixture{
-		det: detect.New(open(t, inference.ModelDetector)),
+		det: detect.New(modeltest.Open(t, models.Detector)),
 		lm:  landmarks.New(lms),
 		lm2: landmarks.New(lms, landmarks.WithSecondPass(true)),
 	}

@@ -5,95 +5,35 @@ package liveness
 // recipe (largest face, score ≥ 0.6, NMS 0.3).
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
-	"sync"
 	"testing"
 
 	"liveness/inference/detect"
 	"liveness/inference/geom"
+	"liveness/inference/internal/modeltest"
+	"liveness/inference/models"
 	"liveness/inference/onnx"
+	"liveness/internal/faceset"
 	"liveness/internal/imagefile"
 )
 
-func sharedDir(env, def string) string {
-	if v := os.Getenv(env); v != "" {
-		return v
-	}
-	return def
-}
-
-var (
-	modelsDir = sharedDir("MODELS_DIR", "../../../shared/models")
-	facesDir  = sharedDir("FACES_DIR", "../../../shared/faces")
-)
-
-var ortOnce sync.Once
-
-// openModel loads a manifest model through inference/onnx, as the engine
-// does on CPU (the graph rewrites included); extra adds options.
-func openModel(t testing.TB, name string, extra ...onnx.OpenOption) *onnx.Session {
-	return openModelWith(t, name, append([]onnx.OpenOption{onnx.WithPReluAsRelu(), onnx.WithHardSigmoid()}, extra...)...)
-}
-
-// openModelWith loads a manifest model with only the given options (and the
-// manifest's batch rewrite).
-func openModelWith(t testing.TB, name string, opts ...onnx.OpenOption) *onnx.Session {
-	t.Helper()
-	ortOnce.Do(func() {
-		if err := onnx.Init(onnx.Options{IntraOpThreads: 1, InterOpThreads: 1}); err != nil {
-			t.Fatalf("ONNX Runtime is required (scripts/onnxruntime.sh install, or %s): %v", onnx.LibraryEnv, err)
-		}
-	})
-	data, err := os.ReadFile("../manifest.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m struct {
-		Models []struct {
-			Name, File, SHA256 string
-			RewriteBatch       bool
-		}
-	}
-	if err := json.Unmarshal(data, &m); err != nil {
-		t.Fatal(err)
-	}
-	for _, spec := range m.Models {
-		if spec.Name != name {
-			continue
-		}
-		if spec.RewriteBatch {
-			opts = append(opts, onnx.WithDynamicBatch())
-		}
-		s, err := onnx.Open(filepath.Join(modelsDir, spec.File), spec.SHA256, opts...)
-		if err != nil {
-			t.Fatalf("%s (MODELS_DIR=%s): %v", name, modelsDir, err)
-		}
-		return s
-	}
-	t.Fatalf("model %s not in manifest", name)
-	return nil
-}
-
 func testModels(t testing.TB) Models {
 	return Models{
-		V2:   openModel(t, "antispoof-MiniFASNetV2"),
-		V1SE: openModel(t, "antispoof-MiniFASNetV1SE"),
-		Suri: openModel(t, "antispoof-suri-MiniFASNetV2SE-128"),
+		V2:   modeltest.Open(t, models.FASNetV2),
+		V1SE: modeltest.Open(t, models.FASNetV1SE),
+		Suri: modeltest.Open(t, models.Suri128),
 	}
 }
 
 // plainModels are the three models as shipped (no PRelu rewrite).
 func plainModels(t testing.TB) Models {
 	return Models{
-		V2:   openModelWith(t, "antispoof-MiniFASNetV2"),
-		V1SE: openModelWith(t, "antispoof-MiniFASNetV1SE"),
-		Suri: openModelWith(t, "antispoof-suri-MiniFASNetV2SE-128"),
+		V2:   modeltest.OpenWith(t, models.FASNetV2),
+		V1SE: modeltest.OpenWith(t, models.FASNetV1SE),
+		Suri: modeltest.OpenWith(t, models.Suri128),
 	}
 }
 
@@ -105,7 +45,7 @@ type yunet struct {
 }
 
 func newYunet(t testing.TB) *yunet {
-	m := openModel(t, "facedet-yunet")
+	m := modeltest.Open(t, models.Detector)
 	return &yunet{m: m, d: detect.New(m)}
 }
 
@@ -132,32 +72,17 @@ func (y *yunet) detectAt(img *imagefile.Image, maxSide int) ([]geom.Detection, e
 	return dets, nil
 }
 
-type manifestRow struct {
-	File, Group, Detail string
-	NumFaces            string
-}
-
-func readManifest(t testing.TB) []manifestRow {
-	f, err := os.Open(filepath.Join(facesDir, "MANIFEST.tsv"))
+func readManifest(t testing.TB) []faceset.Entry {
+	rows, err := faceset.Read(faceset.Dir())
 	if err != nil {
 		t.Fatalf("faces missing (set FACES_DIR): %v", err)
-	}
-	defer f.Close()
-	var rows []manifestRow
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		c := strings.Split(sc.Text(), "\t")
-		if len(c) < 4 || c[0] == "file" {
-			continue
-		}
-		rows = append(rows, manifestRow{c[0], c[1], c[2], c[3]})
 	}
 	return rows
 }
 
 func loadImage(t testing.TB, rel string) *imagefile.Image {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(facesDir, rel))
+	data, err := os.ReadFile(filepath.Join(faceset.Dir(), rel))
 	if err != nil {
 		t.Fatal(err)
 	}

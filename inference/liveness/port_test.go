@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"liveness/inference/internal/modeltest"
 )
 
 // portTolerance bounds |ours - reference| per score. The reference resized
@@ -24,7 +26,7 @@ const portTolerance = 0.15
 // full 2 MP frame misses large faces (it finds faces of ~10-300 px) and picks
 // fragments, so the reference's boxes there cannot be reproduced.
 func TestPortMatchesReference(t *testing.T) {
-	f, err := os.Open(filepath.Join(modelsDir, "REFERENCE_SCORES.tsv"))
+	f, err := os.Open(filepath.Join(modeltest.ModelsDir(), "REFERENCE_SCORES.tsv"))
 	if err != nil {
 		t.Fatalf("REFERENCE_SCORES.tsv: %v", err)
 	}

@@ -1,16 +1,19 @@
-package inference
+package models_test
 
 import (
 	"errors"
 	"math"
+	"os"
 	"strings"
 	"testing"
 
+	"liveness/inference/internal/modeltest"
+	"liveness/inference/models"
 	"liveness/inference/onnx"
 )
 
 func TestManifestVersionIsStable(t *testing.T) {
-	m, err := LoadManifest()
+	m, err := models.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -18,21 +21,28 @@ func TestManifestVersionIsStable(t *testing.T) {
 	if !strings.HasPrefix(v, "models-") || len(v) != len("models-")+12 {
 		t.Fatalf("version %q", v)
 	}
-	other, _ := ParseManifest([]byte(strings.Replace(string(manifestJSON), "yunet_n", "yunet_s", 1)))
+	doc, err := os.ReadFile("manifest.json") // the document Load embeds
+	if err != nil {
+		t.Fatal(err)
+	}
+	if same, _ := models.Parse(doc); same.Version() != v {
+		t.Fatalf("the embedded manifest is not manifest.json: %s, %s", v, same.Version())
+	}
+	other, _ := models.Parse([]byte(strings.Replace(string(doc), "yunet_n", "yunet_s", 1)))
 	if other.Version() == v {
 		t.Fatal("a different manifest has the same version")
 	}
-	if _, err := m.Spec("nope"); !errors.Is(err, ErrUnknownModel) {
+	if _, err := m.Spec("nope"); !errors.Is(err, models.ErrUnknownModel) {
 		t.Fatalf("unknown model: %v", err)
 	}
 }
 
 func TestManifestRejectsMismatch(t *testing.T) {
-	initORT(t)
-	m, _ := LoadManifest()
-	s, _ := m.Spec(ModelLandmarks68)
+	modeltest.Init(t)
+	m, _ := models.Load()
+	s, _ := m.Spec(models.Landmarks68)
 	s.RewriteBatch = false // the file pins N=1; the manifest says -1
-	if _, err := s.Open(testModelsDir()); !errors.Is(err, ErrModelMismatch) {
+	if _, err := s.Open(modeltest.ModelsDir()); !errors.Is(err, models.ErrModelMismatch) {
 		t.Fatalf("want ErrModelMismatch, got %v", err)
 	}
 }
@@ -41,14 +51,14 @@ func TestManifestRejectsMismatch(t *testing.T) {
 // marked batchable gives the same answer for N=4 as for four N=1 runs: this is
 // what catches a Reshape that pins the batch inside the graph.
 func TestManifestModelsLoadAndBatch(t *testing.T) {
-	initORT(t)
-	m, err := LoadManifest()
+	modeltest.Init(t)
+	m, err := models.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, spec := range m.Models {
 		t.Run(spec.Name, func(t *testing.T) {
-			sess, err := spec.Open(testModelsDir())
+			sess, err := spec.Open(modeltest.ModelsDir())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -61,7 +71,7 @@ func TestManifestModelsLoadAndBatch(t *testing.T) {
 	}
 }
 
-func checkBatch(t *testing.T, sess *onnx.Session, spec ModelSpec) {
+func checkBatch(t *testing.T, sess *onnx.Session, spec models.Spec) {
 	const n = 4
 	shape := concrete(spec.Inputs[0].Shape, n)
 	per := int(product(shape[1:]))

@@ -8,6 +8,9 @@ import (
 	"testing"
 
 	"liveness/inference/detect"
+	"liveness/inference/internal/modeltest"
+	"liveness/inference/models"
+	"liveness/internal/faceset"
 	"liveness/internal/imagefile"
 )
 
@@ -16,8 +19,8 @@ import (
 // score below it; every score lies in 0..1. The whole batch goes through one
 // N>1 run.
 func TestOccluded(t *testing.T) {
-	det := detect.New(open(t, "facedet-yunet"))
-	est := New(open(t, "landmarks66-openseeface"))
+	det := detect.New(modeltest.Open(t, models.Detector))
+	est := New(modeltest.Open(t, models.Landmarks66))
 	cases := map[string]bool{
 		"real/r14_face_mask.jpg":                             true,
 		"edge/e115_real_person_surgical_mask.jpg":            true,
@@ -45,7 +48,7 @@ func TestOccluded(t *testing.T) {
 	}
 	sort.Strings(files)
 	for _, f := range files {
-		data, err := os.ReadFile(filepath.Join(facesDir, f))
+		data, err := os.ReadFile(filepath.Join(faceset.Dir(), f))
 		if err != nil {
 			t.Fatalf("faces missing (FACES_DIR): %v", err)
 		}

@@ -1,0 +1,61 @@
+// Package modeltest opens manifest models for the tests and benchmarks of
+// inference/...: ONNX Runtime initialised as the engine does, MODELS_DIR
+// resolved one way, sessions with the engine's CPU graph rewrites. It is a
+// non-test package so that every package's tests share it; internal keeps
+// it out of the product.
+package modeltest
+
+import (
+	"testing"
+
+	"liveness/inference/models"
+	"liveness/inference/onnx"
+	"liveness/internal/faceset"
+)
+
+// ModelsDir is MODELS_DIR, else ../shared/models beside the repository root.
+func ModelsDir() string { return faceset.SharedDir("MODELS_DIR", "models") }
+
+// Init initialises ONNX Runtime once per process with the engine's default
+// threads (1 intra-op, 1 inter-op); it fails t when the library is missing,
+// since these tests exist to run the real models.
+func Init(t testing.TB) {
+	t.Helper()
+	if err := onnx.Init(onnx.Options{IntraOpThreads: 1, InterOpThreads: 1}); err != nil {
+		t.Fatalf("ONNX Runtime is required (scripts/onnxruntime.sh install, or set %s): %v", onnx.LibraryEnv, err)
+	}
+}
+
+// Spec is the manifest entry named name.
+func Spec(t testing.TB, name string) models.Spec {
+	t.Helper()
+	m, err := models.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := m.Spec(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// Open loads manifest model name as the engine does on CPU (the graph
+// rewrites included); extra adds options. Sessions are not closed with the
+// test: some tests share them through a sync.Once, and the process ends soon.
+func Open(t testing.TB, name string, extra ...onnx.OpenOption) *onnx.Session {
+	t.Helper()
+	return OpenWith(t, name, append(models.CPURewrites(), extra...)...)
+}
+
+// OpenWith loads manifest model name with only opts (and the manifest's
+// batch rewrite and checks): the shipped graph when opts is empty.
+func OpenWith(t testing.TB, name string, opts ...onnx.OpenOption) *onnx.Session {
+	t.Helper()
+	Init(t)
+	s, err := Spec(t, name).Open(ModelsDir(), opts...)
+	if err != nil {
+		t.Fatalf("%s (MODELS_DIR=%s): %v", name, ModelsDir(), err)
+	}
+	return s
+}
