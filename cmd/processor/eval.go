@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/schollz/progressbar/v3"
@@ -17,6 +15,7 @@ import (
 	"liveness/inference"
 	"liveness/internal/cli"
 	"liveness/internal/config"
+	"liveness/internal/faceset"
 	"liveness/internal/scan"
 )
 
@@ -85,29 +84,18 @@ func eval(ctx context.Context, args []string) error {
 	return nil
 }
 
+// readEvalManifest reads the labelled set through faceset, the one parser
+// of MANIFEST.tsv.
 func readEvalManifest(path string) ([]evalRow, error) {
-	f, err := os.Open(path)
+	entries, err := faceset.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	var rows []evalRow
-	sc := bufio.NewScanner(f)
-	for line := 1; sc.Scan(); line++ {
-		c := strings.Split(sc.Text(), "\t")
-		if line == 1 && len(c) > 0 && c[0] == "file" || strings.TrimSpace(sc.Text()) == "" {
-			continue
-		}
-		if len(c) < 4 {
-			return nil, fmt.Errorf("%s:%d: want at least 4 tab-separated columns (file, group, label_detail, num_faces)", path, line)
-		}
-		n := -1
-		if v, err := strconv.Atoi(strings.TrimSpace(c[3])); err == nil {
-			n = v
-		}
-		rows = append(rows, evalRow{file: c[0], group: c[1], detail: c[2], faces: n})
+	rows := make([]evalRow, len(entries))
+	for i, e := range entries {
+		rows[i] = evalRow{file: e.File, group: e.Group, detail: e.Label, faces: e.Faces}
 	}
-	return rows, sc.Err()
+	return rows, nil
 }
 
 func scanRows(ctx context.Context, eng *inference.Engine, dir string, rows []evalRow, batch int) ([]evalOutcome, error) {
