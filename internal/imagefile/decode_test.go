@@ -1,33 +1,29 @@
 package imagefile
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"image"
 	"image/color"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"golang.org/x/image/bmp"
+
+	"liveness/internal/faceset"
 )
 
 // TestLabelledFaces decodes every file of $FACES_DIR/MANIFEST.tsv with both
 // decoders and holds them to what the manifest says about the file.
 func TestLabelledFaces(t *testing.T) {
-	dir := facesDir(t)
-	f, err := os.Open(filepath.Join(dir, "MANIFEST.tsv"))
+	entries, err := faceset.Read(faceset.Dir())
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("labelled faces not found (set FACES_DIR): %v", err)
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Scan() // header
 	n := 0
-	for sc.Scan() {
-		rel := strings.SplitN(sc.Text(), "\t", 2)[0]
+	for _, e := range entries {
+		rel := e.File
 		if rel == "" {
 			continue
 		}

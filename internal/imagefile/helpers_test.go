@@ -9,31 +9,20 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"liveness/internal/faceset"
 )
 
 // pureGo forces the standard-library decoder (tests and benchmarks only).
 func pureGo() Option { return func(c *config) { c.pureGo = true } }
 
-// facesDir is $FACES_DIR or ../shared/faces next to the repository root.
-// A missing directory fails the test: the labelled images are part of the
-// checkout's environment, not optional.
-func facesDir(t testing.TB) string {
-	t.Helper()
-	dir := os.Getenv("FACES_DIR")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "faces") // from internal/imagefile
-	}
-	if _, err := os.Stat(filepath.Join(dir, "MANIFEST.tsv")); err != nil {
-		t.Fatalf("labelled faces not found (set FACES_DIR): %v", err)
-	}
-	return dir
-}
-
+// readFace reads a file of the labelled set; a missing set fails the test:
+// the labelled images are part of the checkout's environment, not optional.
 func readFace(t testing.TB, rel string) []byte {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(facesDir(t), rel))
+	data, err := os.ReadFile(filepath.Join(faceset.Dir(), rel))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("labelled faces not found (set FACES_DIR): %v", err)
 	}
 	return data
 }
