@@ -26,6 +26,7 @@ import (
 	kafkago "github.com/segmentio/kafka-go"
 
 	"liveness/internal/auth"
+	"liveness/internal/faceset"
 	"liveness/internal/kafka"
 	"liveness/internal/kafka/kafkatest"
 )
@@ -73,11 +74,11 @@ func sharedPaths(t *testing.T) paths {
 	t.Helper()
 	root := kafkatest.RepoRoot(t)
 	p := paths{
-		models: envOr("MODELS_DIR", filepath.Join(root, "../shared/models")),
-		faces:  envOr("FACES_DIR", filepath.Join(root, "../shared/faces")),
+		models: faceset.SharedDir("MODELS_DIR", "models"),
+		faces:  faceset.Dir(),
 		ortLib: envOr("ONNXRUNTIME_LIB", filepath.Join(root, ".stack/onnxruntime/libonnxruntime.so.1")),
 	}
-	for _, f := range []string{p.models, filepath.Join(p.faces, "MANIFEST.tsv"), p.ortLib} {
+	for _, f := range []string{p.models, filepath.Join(p.faces, faceset.ManifestName), p.ortLib} {
 		if _, err := os.Stat(f); err != nil {
 			t.Fatalf("missing input (scripts/stack.sh up, ../shared): %v", err)
 		}
@@ -492,21 +493,13 @@ func postRaw(t *testing.T, base, token string, waitS int, contentType string, bo
 }
 
 // face is one MANIFEST.tsv row.
-type face struct{ File, Group string }
+type face = faceset.Entry
 
 func manifest(t *testing.T, dir string) []face {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(dir, "MANIFEST.tsv"))
+	out, err := faceset.Read(dir)
 	if err != nil {
 		t.Fatal(err)
-	}
-	var out []face
-	for i, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-		cols := strings.Split(line, "\t")
-		if i == 0 || len(cols) < 2 {
-			continue
-		}
-		out = append(out, face{File: cols[0], Group: cols[1]})
 	}
 	if len(out) == 0 {
 		t.Fatal("empty MANIFEST.tsv")
