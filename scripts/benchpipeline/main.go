@@ -50,6 +50,7 @@ import (
 	"liveness/inference"
 	"liveness/internal/auth"
 	"liveness/internal/config"
+	"liveness/internal/faceset"
 	"liveness/internal/kafka"
 	"liveness/internal/loadgen"
 )
@@ -194,27 +195,23 @@ func verdict(ok bool) string {
 var manifestLen int
 
 func readManifest(dir string) ([]loadgen.Image, error) {
-	raw, err := os.ReadFile(filepath.Join(dir, "MANIFEST.tsv"))
+	entries, err := faceset.Read(dir)
 	if err != nil {
 		return nil, err
 	}
+	manifestLen = len(entries)
 	var out []loadgen.Image
-	for i, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
-		cols := strings.Split(line, "\t")
-		if i == 0 || len(cols) < 2 {
-			continue
-		}
-		manifestLen++
-		switch cols[1] {
-		case "real", "spoof", "edge":
+	for _, e := range entries {
+		switch e.Group {
+		case faceset.GroupReal, faceset.GroupSpoof, faceset.GroupEdge:
 		default:
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join(dir, cols[0]))
+		b, err := os.ReadFile(filepath.Join(dir, e.File))
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, loadgen.Image{Name: filepath.Base(cols[0]), Data: b})
+		out = append(out, loadgen.Image{Name: filepath.Base(e.File), Data: b})
 	}
 	return out, nil
 }
