@@ -3,6 +3,7 @@ package inference
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"runtime"
 	"testing"
 
@@ -56,20 +57,7 @@ func BenchmarkStages(b *testing.B) {
 	vs := sessionVariants()
 	for _, v := range []sessionVariant{vs[0], vs[len(vs)-1]} { // shipped, the engine's
 		open := func(name string) *recorder {
-			spec, err := m.Spec(name)
-			if err != nil {
-				b.Fatal(err)
-			}
-			opts := append([]onnx.OpenOption{onnx.WithThreads(1), onnx.WithCPUArena(true)}, v.opts...)
-			if v.fixed {
-				opts = append(opts, onnx.WithFixedInputs(fixedShape(name, img)))
-			} else if spec.RewriteBatch {
-				opts = append(opts, onnx.WithDynamicBatch())
-			}
-			s, err := onnx.Open(modeltest.ModelsDir()+"/"+spec.File, spec.SHA256, opts...)
-			if err != nil {
-				b.Fatal(err)
-			}
+			s := openVariant(b, m, name, v, img)
 			b.Cleanup(func() { s.Close() })
 			return &recorder{s: s}
 		}
@@ -173,8 +161,31 @@ func sessionVariants() []sessionVariant {
 		{name: "shipped"},
 		{name: "fixed", fixed: true},
 		{name: "extended", opts: []onnx.OpenOption{onnx.WithOptimization(onnx.OptimizeExtended)}},
-		{name: "rewritten", opts: []onnx.OpenOption{onnx.WithPReluAsRelu(), onnx.WithHardSigmoid()}},
+		{name: "rewritten", opts: models.CPURewrites()},
 	}
+}
+
+// openVariant opens model name as variant v, single-threaded with the CPU
+// arena (the engine's single-image settings). It bypasses Spec.Open: a
+// fixed-input variant must skip the batch rewrite and the manifest's
+// dynamic-shape check.
+func openVariant(b *testing.B, m *models.Manifest, name string, v sessionVariant, img *imagefile.Image) *onnx.Session {
+	b.Helper()
+	spec, err := m.Spec(name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	opts := append([]onnx.OpenOption{onnx.WithThreads(1), onnx.WithCPUArena(true)}, v.opts...)
+	if v.fixed {
+		opts = append(opts, onnx.WithFixedInputs(fixedShape(name, img)))
+	} else if spec.RewriteBatch {
+		opts = append(opts, onnx.WithDynamicBatch())
+	}
+	s, err := onnx.Open(filepath.Join(modeltest.ModelsDir(), spec.File), spec.SHA256, opts...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
 }
 
 // fixedShape is the one input shape the engine feeds model name for img.
@@ -258,20 +269,10 @@ func BenchmarkSessions(b *testing.B) {
 	inputs := recordInputs(b, img)
 	m, _ := models.Load()
 	for _, name := range []string{models.Detector, models.Landmarks68, models.FASNetV2, models.FASNetV1SE, models.Suri128, models.Iris, models.Landmarks66} {
-		spec, _ := m.Spec(name)
 		vs := sessionVariants()
 		sess := make([]*onnx.Session, len(vs))
 		for i, v := range vs {
-			opts := append([]onnx.OpenOption{onnx.WithThreads(1), onnx.WithCPUArena(true)}, v.opts...)
-			if v.fixed {
-				opts = append(opts, onnx.WithFixedInputs(fixedShape(name, img)))
-			} else if spec.RewriteBatch {
-				opts = append(opts, onnx.WithDynamicBatch())
-			}
-			s, err := onnx.Open(modeltest.ModelsDir()+"/"+spec.File, spec.SHA256, opts...)
-			if err != nil {
-				b.Fatal(err)
-			}
+			s := openVariant(b, m, name, v, img)
 			defer s.Close()
 			sess[i] = s
 		}
