@@ -19,7 +19,7 @@
 // 0.31-0.44, closed 0.03-0.13 and a half-closed eye at 0.20.
 //
 // The model's file fixes its batch at 1 and cannot be rewritten (a Concat
-// with batch-1 constants; see inference/manifest.go), so the stage runs one
+// with batch-1 constants; see inference/models), so the stage runs one
 // eye per call, about 3-4 ms CPU each on the shared build machine
 // (BenchmarkSessions, PRelu rewritten; ~2 ms on a quiet one).
 package eyes

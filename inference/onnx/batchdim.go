@@ -47,7 +47,7 @@ var errMalformed = errors.New("malformed ONNX model")
 // into it). Such constants get 0 as their first element instead, which
 // Reshape reads as "copy the input's dimension 0", the batch. Each model
 // marked batchable is still checked by running N=4 against four N=1 runs
-// (inference/manifest_test.go), since a graph can pin the batch in ways
+// (inference/models/models_test.go), since a graph can pin the batch in ways
 // no rewrite of this kind sees.
 func DynamicBatch(model []byte) ([]byte, error) {
 	return rewrite(model, fModelGraph, func(_ int, graph []byte) ([]byte, error) {
