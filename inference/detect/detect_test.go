@@ -1,7 +1,6 @@
 package detect_test
 
 import (
-	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -31,22 +30,15 @@ func manifest(t testing.TB) []labelled {
 	var out []labelled
 	for _, r := range rows {
 		if r.Faces >= 0 {
-			out = append(out, labelled{filepath.Join(faceset.Dir(), r.File), r.Faces})
+			out = append(out, labelled{r.File, r.Faces})
 		}
 	}
 	return out
 }
 
-func decode(t testing.TB, path string) *imagefile.Image {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	im, err := imagefile.Decode(data, imagefile.WithMaxSide(1280))
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return im
+func decode(t testing.TB, rel string) *imagefile.Image {
+	t.Helper()
+	return modeltest.Image(t, rel, imagefile.WithMaxSide(1280))
 }
 
 // Every labelled image finds exactly its faces at the default score, and the
@@ -98,10 +90,9 @@ func checkInside(t *testing.T, file string, det geom.Detection, im *imagefile.Im
 // in each image's own coordinates.
 func TestBatchMatchesSingle(t *testing.T) {
 	d := detect.New(openYuNet(t))
-	faces := faceset.Dir()
 	var imgs []*imagefile.Image
 	for _, f := range []string{"real/r01_astronaut.png", "edge/e04_two_faces_side_by_side.jpg", "real/r124_selfie_man_glasses_frontal_indoor.jpg"} {
-		imgs = append(imgs, decode(t, filepath.Join(faces, f)))
+		imgs = append(imgs, decode(t, f))
 	}
 	batch, err := d.Detect(imgs)
 	if err != nil {
@@ -127,8 +118,7 @@ func TestBatchMatchesSingle(t *testing.T) {
 // 2x-enlarged image gives boxes twice as large.
 func TestBoxesInCallerPixels(t *testing.T) {
 	d := detect.New(openYuNet(t), detect.WithMaxSide(512))
-	faces := faceset.Dir()
-	im := decode(t, filepath.Join(faces, "real/r01_astronaut.png"))
+	im := decode(t, "real/r01_astronaut.png")
 	big := imagefile.Resize(im, im.Width*2, im.Height*2)
 	res, err := d.Detect([]*imagefile.Image{im, big})
 	if err != nil {

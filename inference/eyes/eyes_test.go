@@ -2,36 +2,24 @@ package eyes
 
 import (
 	"context"
-	"os"
-	"path/filepath"
-	"sort"
 	"testing"
 
 	"liveness/inference/detect"
 	"liveness/inference/internal/modeltest"
 	"liveness/inference/landmarks"
 	"liveness/inference/models"
-	"liveness/internal/faceset"
 	"liveness/internal/imagefile"
 )
 
 // faces returns every face of the image with its landmarks, largest first.
 func faces(t *testing.T, det *detect.Detector, lm *landmarks.Landmarker, rel string) []Face {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(faceset.Dir(), rel))
-	if err != nil {
-		t.Fatalf("faces missing (FACES_DIR): %v", err)
-	}
-	img, err := imagefile.Decode(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := modeltest.Image(t, rel)
 	d, err := det.Detect([]*imagefile.Image{img})
 	if err != nil {
 		t.Fatal(err)
 	}
-	dets := d[0]
-	sort.Slice(dets, func(i, j int) bool { return dets[i].Area() > dets[j].Area() })
+	dets := modeltest.LargestFirst(d[0])
 	var in []landmarks.Face
 	for _, x := range dets {
 		in = append(in, landmarks.Face{Image: img, Box: x.Box})

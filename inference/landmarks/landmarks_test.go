@@ -2,28 +2,18 @@ package landmarks_test
 
 import (
 	"math"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"liveness/inference/detect"
 	"liveness/inference/internal/modeltest"
 	"liveness/inference/landmarks"
 	"liveness/inference/models"
-	"liveness/internal/faceset"
 	"liveness/internal/imagefile"
 )
 
 func load(t testing.TB, rel string) *imagefile.Image {
-	data, err := os.ReadFile(filepath.Join(faceset.Dir(), rel))
-	if err != nil {
-		t.Fatal(err)
-	}
-	im, err := imagefile.Decode(data, imagefile.WithMaxSide(1280))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return im
+	t.Helper()
+	return modeltest.Image(t, rel, imagefile.WithMaxSide(1280))
 }
 
 func mirror(im *imagefile.Image) *imagefile.Image {

@@ -6,9 +6,6 @@ package liveness
 
 import (
 	"context"
-	"os"
-	"path/filepath"
-	"sort"
 	"testing"
 
 	"liveness/inference/detect"
@@ -67,9 +64,7 @@ func (y *yunet) detectAt(img *imagefile.Image, maxSide int) ([]geom.Detection, e
 	if err != nil {
 		return nil, err
 	}
-	dets := res[0]
-	sort.Slice(dets, func(i, j int) bool { return dets[i].Area() > dets[j].Area() })
-	return dets, nil
+	return modeltest.LargestFirst(res[0]), nil
 }
 
 func readManifest(t testing.TB) []faceset.Entry {
@@ -82,15 +77,7 @@ func readManifest(t testing.TB) []faceset.Entry {
 
 func loadImage(t testing.TB, rel string) *imagefile.Image {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(faceset.Dir(), rel))
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := imagefile.Decode(data, imagefile.WithMaxSide(engineDecodeSide))
-	if err != nil {
-		t.Fatalf("%s: %v", rel, err)
-	}
-	return img
+	return modeltest.Image(t, rel, imagefile.WithMaxSide(engineDecodeSide))
 }
 
 // scoreManifest scores the largest face of every real and spoof image.

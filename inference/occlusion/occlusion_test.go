@@ -2,15 +2,12 @@ package occlusion
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"sort"
 	"testing"
 
 	"liveness/inference/detect"
 	"liveness/inference/internal/modeltest"
 	"liveness/inference/models"
-	"liveness/internal/faceset"
 	"liveness/internal/imagefile"
 )
 
@@ -48,20 +45,12 @@ func TestOccluded(t *testing.T) {
 	}
 	sort.Strings(files)
 	for _, f := range files {
-		data, err := os.ReadFile(filepath.Join(faceset.Dir(), f))
-		if err != nil {
-			t.Fatalf("faces missing (FACES_DIR): %v", err)
-		}
-		img, err := imagefile.Decode(data)
-		if err != nil {
-			t.Fatal(err)
-		}
+		img := modeltest.Image(t, f)
 		d, err := det.Detect([]*imagefile.Image{img})
 		if err != nil || len(d[0]) == 0 {
 			t.Fatalf("%s: no face (%v)", f, err)
 		}
-		dets := d[0]
-		sort.Slice(dets, func(i, j int) bool { return dets[i].Area() > dets[j].Area() })
+		dets := modeltest.LargestFirst(d[0])
 		faces = append(faces, Face{Image: img, Box: dets[0].Box})
 	}
 	got, err := est.Run(context.Background(), faces)

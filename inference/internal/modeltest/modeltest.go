@@ -1,16 +1,22 @@
 // Package modeltest opens manifest models for the tests and benchmarks of
 // inference/...: ONNX Runtime initialised as the engine does, MODELS_DIR
-// resolved one way, sessions with the engine's CPU graph rewrites. It is a
+// resolved one way, sessions with the engine's CPU graph rewrites; and it
+// loads the labelled images those tests feed them. It is a
 // non-test package so that every package's tests share it; internal keeps
 // it out of the product.
 package modeltest
 
 import (
+	"os"
+	"path/filepath"
+	"sort"
 	"testing"
 
+	"liveness/inference/geom"
 	"liveness/inference/models"
 	"liveness/inference/onnx"
 	"liveness/internal/faceset"
+	"liveness/internal/imagefile"
 )
 
 // ModelsDir is MODELS_DIR, else ../shared/models beside the repository root.
@@ -58,4 +64,26 @@ func OpenWith(t testing.TB, name string, opts ...onnx.OpenOption) *onnx.Session 
 		t.Fatalf("%s (MODELS_DIR=%s): %v", name, ModelsDir(), err)
 	}
 	return s
+}
+
+// Image reads rel (a path of the labelled set, relative to FACES_DIR) and
+// decodes it with opts; a missing set fails t.
+func Image(t testing.TB, rel string, opts ...imagefile.Option) *imagefile.Image {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(faceset.Dir(), rel))
+	if err != nil {
+		t.Fatalf("faces missing (FACES_DIR): %v", err)
+	}
+	img, err := imagefile.Decode(data, opts...)
+	if err != nil {
+		t.Fatalf("%s: %v", rel, err)
+	}
+	return img
+}
+
+// LargestFirst orders dets by area, largest first, in place: the stage
+// tests take the largest face, as the reference recipes did.
+func LargestFirst(dets []geom.Detection) []geom.Detection {
+	sort.Slice(dets, func(i, j int) bool { return dets[i].Area() > dets[j].Area() })
+	return dets
 }
