@@ -212,7 +212,7 @@ func (s *server) seed(t *testing.T, company uuid.UUID, base time.Time, n int) []
 	// redelivery doubles until ClickHouse merges the parts (store.ListScans):
 	// merged here, so totals are what they are after merges. The scans table
 	// keeps its duplicates: gets and pages must still show each scan once.
-	if err := admin(s.cfg, "OPTIMIZE TABLE "+s.cfg.Database+".scans_by_created FINAL"); err != nil {
+	if err := admin(s.cfg, "OPTIMIZE TABLE "+s.cfg.Database+".scans_by_time FINAL"); err != nil {
 		t.Fatal(err)
 	}
 	return out

@@ -55,8 +55,9 @@ const MaxListOffset = 10_000
 
 // ListScans returns a page of companyID's scans, newest first.
 //
-// It reads the narrow time-ordered table scans_by_created (key company_id,
-// created_date, created_date_ms, id), so the company, the date range and the
+// It reads the narrow time-ordered table scans_by_time (migration 0010: the
+// time index at granularity 1024, key company_id, created_date,
+// created_date_ms, id), so the company, the date range and the
 // keyset position are primary-key ranges. 18.16 cannot read a table in key
 // order and stop early (no read-in-order, no projections), so an ORDER BY
 // ... LIMIT reads every row its WHERE selects: the page query is bounded to
@@ -129,10 +130,10 @@ type summary struct {
 // so those counts are exact, through FINAL.
 func (s *Store) summarize(ctx context.Context, c conditions) (summary, error) {
 	agg := "count() AS n, toUInt32(min(created_date)) AS lo, toUInt32(max(created_date)) AS hi"
-	q := "SELECT " + agg + " FROM " + s.db + ".scans_by_created WHERE " + c.inner
+	q := "SELECT " + agg + " FROM " + s.db + ".scans_by_time WHERE " + c.inner
 	if c.mutable() {
 		q = "SELECT " + agg + " FROM (SELECT created_date, result, sales_channel, reference FROM " + s.db +
-			".scans_by_created FINAL WHERE " + c.inner + ") WHERE " + c.outer
+			".scans_by_time FINAL WHERE " + c.inner + ") WHERE " + c.outer
 	}
 	var sum summary
 	if err := s.conn.QueryRow(ctx, q, c.args()...).Scan(&sum.total, &sum.oldest, &sum.newest); err != nil {
@@ -173,7 +174,7 @@ func (s *Store) pageIDs(ctx context.Context, c conditions, q ListQuery, from uin
 			cols += ", result, sales_channel, reference"
 		}
 		pageSQL := "SELECT id, toUInt32(created_date) FROM (SELECT " + cols + " FROM " +
-			s.db + ".scans_by_created FINAL WHERE " + w.inner + ") WHERE " + w.outer +
+			s.db + ".scans_by_time FINAL WHERE " + w.inner + ") WHERE " + w.outer +
 			" ORDER BY created_date DESC, created_date_ms DESC, id DESC LIMIT ?, ?"
 		qctx := ctx
 		if from > 0 {

@@ -32,8 +32,10 @@ var migrationName = regexp.MustCompile(`^(\d{4})_[a-z0-9_]+\.sql$`)
 // then applies, in version order, each embedded migration that table does not
 // list yet, recording it once applied. Re-running it is a no-op.
 //
-// Every migration is a single CREATE ... IF NOT EXISTS, so a run cut short
-// between applying and recording a version repeats harmlessly. Two processes
+// Every migration is a single CREATE ... IF NOT EXISTS, or a backfill
+// INSERT ... SELECT that copies only the rows its target lacks (NOT IN), so
+// a run cut short between applying and recording a version repeats
+// harmlessly (TestLoadMigrations holds every file to this). Two processes
 // migrating at once may both apply (idempotently) and both record a version;
 // schema_migrations is a ReplacingMergeTree keyed by version, and Migrate
 // reads it with DISTINCT, so that stays correct too.

@@ -96,7 +96,7 @@ func TestMigrateTwiceRecordsOnce(t *testing.T) {
 	if n := count(t, "SELECT uniqExact(version) FROM "+testStore.db+".schema_migrations"); n != uint64(len(ms)) {
 		t.Fatalf("%d distinct versions recorded, want %d", n, len(ms))
 	}
-	for _, table := range []string{"scans", "scans_by_created", "scans_by_created_mv", "scans_hourly", "scans_hourly_mv", "liveness_histogram", "liveness_histogram_mv"} {
+	for _, table := range []string{"scans", "scans_by_created", "scans_by_created_mv", "scans_by_time", "scans_by_time_mv", "scans_hourly", "scans_hourly_mv", "liveness_histogram", "liveness_histogram_mv"} {
 		if n := count(t, "SELECT count() FROM system.tables WHERE database = ? AND name = ?", strings.Trim(testStore.db, "`"), table); n != 1 {
 			t.Errorf("table %s missing", table)
 		}
@@ -145,6 +145,9 @@ func TestInsertTenThousandAndReadBack(t *testing.T) {
 	}
 	if got := count(t, "SELECT count() FROM "+db+".scans_by_created WHERE company_id = ?", company); got != n {
 		t.Errorf("scans_by_created has %d rows, want %d", got, n)
+	}
+	if got := count(t, "SELECT count() FROM "+db+".scans_by_time WHERE company_id = ?", company); got != n {
+		t.Errorf("scans_by_time has %d rows, want %d", got, n)
 	}
 	if got := count(t, "SELECT toUInt64(sum(c)) FROM (SELECT uniqMerge(scans) AS c FROM "+db+".scans_hourly WHERE company_id = ? GROUP BY hour, sales_channel, result)", company); got != verdicts {
 		t.Errorf("scans_hourly counts %d scans, want %d", got, verdicts)
@@ -343,4 +346,46 @@ func boolToInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// The backfill (0012) copies into scans_by_time the versions only the old
+// index holds, and nothing twice however often it runs.
+func TestTimeIndexBackfillCopiesOnlyWhatIsMissing(t *testing.T) {
+	ctx := context.Background()
+	db := testStore.db
+	company := uuid.New()
+	old := uuid.New()
+	if err := testStore.InsertScans(ctx, []scan.ScanResult{genScan(mrand.New(mrand.NewPCG(5, 6)), company, 1)}); err != nil {
+		t.Fatal(err)
+	}
+	// A row the old index got before 0011's view existed.
+	b, err := testStore.conn.PrepareBatch(ctx, "INSERT INTO "+db+".scans_by_created (company_id, created_date, created_date_ms, id, result, sales_channel, reference, version)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Append(company, time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC), uint16(7), old, "Real", "WEB", "old", uint64(3)); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Send(); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := loadMigrations(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(ms, func(m migration) bool { return strings.HasSuffix(m.name, "_scans_by_time_backfill.sql") })
+	if i < 0 {
+		t.Fatal("no scans_by_time backfill migration")
+	}
+	for run := 1; run <= 2; run++ {
+		if err := testStore.conn.Exec(ctx, ms[i].sql); err != nil {
+			t.Fatal(err)
+		}
+		if got := count(t, "SELECT count() FROM "+db+".scans_by_time WHERE company_id = ?", company); got != 2 {
+			t.Fatalf("run %d: scans_by_time holds %d rows of the company, want 2 (one fed by the view, one copied)", run, got)
+		}
+		if got := count(t, "SELECT count() FROM "+db+".scans_by_time WHERE company_id = ? AND id = ? AND version = 3", company, old); got != 1 {
+			t.Fatalf("run %d: the old index's row is there %d times, want once", run, got)
+		}
+	}
 }
