@@ -82,10 +82,11 @@ func TestConfigValidate(t *testing.T) {
 		t.Fatalf("defaults invalid: %v", err)
 	}
 	bad := map[string]Config{
-		"injected database": {Addr: DefaultAddr, Database: "x; DROP TABLE y"},
-		"quoted database":   {Addr: DefaultAddr, Database: "a`b"},
-		"empty address":     {Addr: " , ", Database: "db"},
-		"CA without TLS":    {Addr: DefaultAddr, Database: "db", CAFile: "/etc/ssl/ca.pem"},
+		"injected database":   {Addr: DefaultAddr, Database: "x; DROP TABLE y"},
+		"quoted database":     {Addr: DefaultAddr, Database: "a`b"},
+		"empty address":       {Addr: " , ", Database: "db"},
+		"CA without TLS":      {Addr: DefaultAddr, Database: "db", CAFile: "/etc/ssl/ca.pem"},
+		"unknown compression": {Addr: DefaultAddr, Database: "db", Compression: "gzip"},
 	}
 	for name, c := range bad {
 		if err := c.Validate(); !errors.Is(err, ErrInvalidConfig) {
@@ -97,13 +98,14 @@ func TestConfigValidate(t *testing.T) {
 func TestConfigRegister(t *testing.T) {
 	t.Setenv("CLICKHOUSE_ADDR", "ch1:9000, ch2:9000")
 	t.Setenv("CLICKHOUSE_TLS", "true")
+	t.Setenv("CLICKHOUSE_COMPRESSION", "none")
 	var c Config
 	set := config.New("test")
 	c.Register(set)
 	if err := set.Parse([]string{"--clickhouse-username=reader"}); err != nil {
 		t.Fatal(err)
 	}
-	if got := c.addrs(); len(got) != 2 || got[1] != "ch2:9000" || !c.TLS || c.Database != DefaultDatabase || c.Username != "reader" {
+	if got := c.addrs(); len(got) != 2 || got[1] != "ch2:9000" || !c.TLS || c.Database != DefaultDatabase || c.Username != "reader" || c.Compression != "none" {
 		t.Fatalf("config %+v", c)
 	}
 	c.Password = "s3cret-pw"

@@ -33,7 +33,6 @@ type options struct {
 	log          *slog.Logger
 	maxOpenConns int
 	dialTimeout  time.Duration
-	compression  clickhouse.CompressionMethod
 }
 
 // WithLogger sets the logger (slog.Default otherwise). The store logs ids and
@@ -47,12 +46,6 @@ func WithMaxOpenConns(n int) Option { return func(o *options) { o.maxOpenConns =
 // WithDialTimeout bounds connecting (default 5 s).
 func WithDialTimeout(d time.Duration) Option { return func(o *options) { o.dialTimeout = d } }
 
-// WithCompression picks the native protocol's block compression (default LZ4,
-// which 18.16 and current releases both speak; ZSTD works on both too).
-func WithCompression(m clickhouse.CompressionMethod) Option {
-	return func(o *options) { o.compression = m }
-}
-
 // Open validates cfg and prepares a connection pool. It does not connect:
 // call Ping (readiness) or Migrate (startup) to find out whether the server
 // answers.
@@ -64,10 +57,11 @@ func Open(cfg Config, opts ...Option) (*Store, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	o := options{log: slog.Default(), maxOpenConns: 4, dialTimeout: 5 * time.Second, compression: clickhouse.CompressionLZ4}
+	o := options{log: slog.Default(), maxOpenConns: 4, dialTimeout: 5 * time.Second}
 	for _, opt := range opts {
 		opt(&o)
 	}
+	method, _ := cfg.compression() // validated above
 	tc, err := cfg.tlsConfig()
 	if err != nil {
 		return nil, err
@@ -77,7 +71,7 @@ func Open(cfg Config, opts ...Option) (*Store, error) {
 		Addr:         cfg.addrs(),
 		Auth:         clickhouse.Auth{Username: cfg.Username, Password: cfg.Password},
 		TLS:          tc,
-		Compression:  &clickhouse.Compression{Method: o.compression},
+		Compression:  &clickhouse.Compression{Method: method},
 		DialTimeout:  o.dialTimeout,
 		MaxOpenConns: o.maxOpenConns,
 		MaxIdleConns: o.maxOpenConns,

@@ -25,7 +25,10 @@ import (
 // CLICKHOUSE_ADDR) and fail, never skip, when it does not answer. Each run
 // works in its own fresh database, dropped at the end.
 
-var testStore *Store
+var (
+	testStore *Store
+	testCfg   Config // testStore's configuration
+)
 
 func TestMain(m *testing.M) {
 	os.Exit(runWithDatabase(m))
@@ -40,6 +43,7 @@ func runWithDatabase(m *testing.M) int {
 		return 1
 	}
 	cfg.Database = "face_liveness_test_" + rand.Text()[:12]
+	testCfg = cfg
 	st, err := Open(cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -386,6 +390,28 @@ func TestTimeIndexBackfillCopiesOnlyWhatIsMissing(t *testing.T) {
 		}
 		if got := count(t, "SELECT count() FROM "+db+".scans_by_time WHERE company_id = ? AND id = ? AND version = 3", company, old); got != 1 {
 			t.Fatalf("run %d: the old index's row is there %d times, want once", run, got)
+		}
+	}
+}
+
+// Every CLICKHOUSE_COMPRESSION the store accepts, the server speaks: a scan
+// written and read back through each.
+func TestCompressionsRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	for name := range compressions {
+		cfg := Config{Addr: testCfg.Addr, Database: testCfg.Database, Username: testCfg.Username, Password: testCfg.Password, Compression: name}
+		st, err := Open(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := genScan(mrand.New(mrand.NewPCG(7, uint64(len(name)))), uuid.New(), 2)
+		if err := st.InsertScans(ctx, []scan.ScanResult{in}); err != nil {
+			t.Fatalf("%s: insert: %v", name, err)
+		}
+		got, err := st.GetScan(ctx, in.CompanyID, in.ID)
+		st.Close()
+		if err != nil || got.ID != in.ID || len(got.Faces) != len(in.Faces) {
+			t.Fatalf("%s: read back %v, %v", name, got.ID, err)
 		}
 	}
 }
