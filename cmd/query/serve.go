@@ -73,7 +73,7 @@ func serve(ctx context.Context, args []string) error {
 
 	admin := service.NewAdmin(adminAddr)
 	admin.AddCheck("clickhouse", st.Ping)
-	admin.AddCheck("kafka", func(ctx context.Context) error { _, err := kafka.Ping(ctx, kc); return err })
+	admin.AddCheck("kafka", kafka.Ready(kc))
 	app := queryapi.New(st, queryapi.KafkaPublisher{W: w, Enc: codec}, v,
 		queryapi.WithLogger(log), queryapi.WithScopes(ac.ReadScope, ac.WriteScope),
 		queryapi.WithMetrics(admin.Registry), queryapi.WithTimeout(timeout))

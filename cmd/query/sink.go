@@ -77,7 +77,7 @@ func runSink(ctx context.Context, args []string) error {
 
 	admin := service.NewAdmin(adminAddr)
 	admin.AddCheck("clickhouse", st.Ping)
-	admin.AddCheck("kafka", func(ctx context.Context) error { _, err := kafka.Ping(ctx, kc); return err })
+	admin.AddCheck("kafka", kafka.Ready(kc))
 	sk, err := sink.New(r, codec, st, w, sink.WithPolicy(policy), sink.WithLogger(log),
 		sink.WithMetrics(admin.Registry), sink.WithBackoff(backoff, maxOff), sink.WithDrainTimeout(drain))
 	if err != nil {
