@@ -23,21 +23,24 @@ func init() {
 type serveConfig struct {
 	ch                  store.Config
 	kc                  kafka.Config
+	av                  avro.Settings
 	ac                  auth.Config
 	httpAddr, adminAddr string
 	updates, level      string
-	timeout             time.Duration
+	timeout, drain      time.Duration
 }
 
 func (c *serveConfig) register(s *config.Set) {
 	c.ac = auth.DefaultConfig()
 	c.ch.Register(s)
 	c.kc.Bind(s)
+	c.av.Register(s)
 	s.String(&c.httpAddr, "QUERY_HTTP_ADDR", "127.0.0.1:8081", "address of the query API")
 	s.String(&c.adminAddr, "QUERY_ADMIN_ADDR", "127.0.0.1:9182", "address of /metrics, /healthz and /readyz")
 	s.String(&c.updates, "UPDATES_TOPIC", kafka.TopicUpdates, "topic of analysts' updates")
 	s.Duration(&c.timeout, "QUERY_TIMEOUT", 10*time.Second, "bound on each request's ClickHouse and Kafka calls")
 	s.String(&c.level, "LOG_LEVEL", "info", "log level: debug, info, warn, error")
+	s.Duration(&c.drain, "SHUTDOWN_TIMEOUT", 30*time.Second, "how long SIGTERM waits for in-flight requests")
 	c.ac.Register(s)
 }
 
@@ -48,7 +51,7 @@ func serve(ctx context.Context, args []string) error {
 	if err := s.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", cli.ErrUsage, err)
 	}
-	ch, kc, ac, httpAddr, adminAddr, updates, level, timeout := c.ch, c.kc, c.ac, c.httpAddr, c.adminAddr, c.updates, c.level, c.timeout
+	ch, kc, ac, httpAddr, adminAddr, updates, level, timeout, drainTimeout := c.ch, c.kc, c.ac, c.httpAddr, c.adminAddr, c.updates, c.level, c.timeout, c.drain
 	log := service.NewLogger("query-serve", level)
 
 	v, err := auth.New(ctx, ac, auth.WithLogger(log))
@@ -61,7 +64,7 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
-	codec, err := avro.New()
+	codec, err := c.av.Codec()
 	if err != nil {
 		return err
 	}
@@ -80,19 +83,7 @@ func serve(ctx context.Context, args []string) error {
 	if err := admin.Start(log); err != nil {
 		return err
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- app.Listen(httpAddr) }()
-	log.Info("query api listening", "addr", httpAddr, "clickhouse", ch.String(), "dev_auth", ac.DevMode)
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	// Finish in-flight requests, then stop probes and scrapes.
-	log.Info("query api shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	err = app.ShutdownWithContext(sctx)
-	_ = admin.Shutdown(sctx)
-	return err
+	defer admin.Shutdown(context.Background())
+	log.Info("query api starting", "clickhouse", ch.String(), "dev_auth", ac.DevMode)
+	return service.ServeHTTP(ctx, log, app, httpAddr, drainTimeout)
 }

@@ -22,6 +22,7 @@ func init() {
 type sinkConfig struct {
 	ch                     store.Config
 	kc                     kafka.Config
+	av                     avro.Settings
 	topic, dlq, group      string
 	adminAddr, level       string
 	policy                 sink.BatchPolicy
@@ -31,6 +32,7 @@ type sinkConfig struct {
 func (c *sinkConfig) register(s *config.Set) {
 	c.ch.Register(s)
 	c.kc.Bind(s)
+	c.av.Register(s)
 	s.String(&c.topic, "SINK_TOPIC", kafka.TopicResults, "topic of the scan results")
 	s.String(&c.dlq, "SINK_DLQ_TOPIC", kafka.TopicResultsDLQ, "dead-letter topic for events that cannot be decoded or stored")
 	s.String(&c.group, "SINK_GROUP", "face-liveness-sink", "consumer group")
@@ -60,7 +62,7 @@ func runSink(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
-	codec, err := avro.New()
+	codec, err := c.av.Codec()
 	if err != nil {
 		return err
 	}
