@@ -51,15 +51,14 @@ func serve(ctx context.Context, args []string) error {
 	if err := s.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", cli.ErrUsage, err)
 	}
-	ch, kc, ac, httpAddr, adminAddr, updates, level, timeout, drainTimeout := c.ch, c.kc, c.ac, c.httpAddr, c.adminAddr, c.updates, c.level, c.timeout, c.drain
-	log := service.NewLogger("query-serve", level)
+	log := service.NewLogger("query-serve", c.level)
 
-	v, err := auth.New(ctx, ac, auth.WithLogger(log))
+	v, err := auth.New(ctx, c.ac, auth.WithLogger(log))
 	if err != nil {
 		return err
 	}
 	defer v.Close()
-	st, err := store.Open(ch, store.WithLogger(log))
+	st, err := store.Open(c.ch, store.WithLogger(log))
 	if err != nil {
 		return err
 	}
@@ -68,22 +67,22 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	w, err := kafka.NewWriter(kc, updates, kafka.WithWriterErrorLog(log))
+	w, err := kafka.NewWriter(c.kc, c.updates, kafka.WithWriterErrorLog(log))
 	if err != nil {
 		return err
 	}
 	defer w.Close()
 
-	admin := service.NewAdmin(adminAddr)
+	admin := service.NewAdmin(c.adminAddr)
 	admin.AddCheck("clickhouse", st.Ping)
-	admin.AddCheck("kafka", kafka.Ready(kc))
+	admin.AddCheck("kafka", kafka.Ready(c.kc))
 	app := queryapi.New(st, queryapi.KafkaPublisher{W: w, Enc: codec}, v,
-		queryapi.WithLogger(log), queryapi.WithScopes(ac.ReadScope, ac.WriteScope),
-		queryapi.WithMetrics(admin.Registry), queryapi.WithTimeout(timeout))
+		queryapi.WithLogger(log), queryapi.WithScopes(c.ac.ReadScope, c.ac.WriteScope),
+		queryapi.WithMetrics(admin.Registry), queryapi.WithTimeout(c.timeout))
 	if err := admin.Start(log); err != nil {
 		return err
 	}
 	defer admin.Shutdown(context.Background())
-	log.Info("query api starting", "clickhouse", ch.String(), "dev_auth", ac.DevMode)
-	return service.ServeHTTP(ctx, log, app, httpAddr, drainTimeout)
+	log.Info("query api starting", "clickhouse", c.ch.String(), "dev_auth", c.ac.DevMode)
+	return service.ServeHTTP(ctx, log, app, c.httpAddr, c.drain)
 }

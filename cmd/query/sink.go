@@ -53,11 +53,9 @@ func runSink(ctx context.Context, args []string) error {
 	if err := s.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", cli.ErrUsage, err)
 	}
-	ch, kc, topic, dlq, group, adminAddr, level := c.ch, c.kc, c.topic, c.dlq, c.group, c.adminAddr, c.level
-	policy, drain, backoff, maxOff := c.policy, c.drain, c.backoff, c.maxOff
-	log := service.NewLogger("query-sink", level)
+	log := service.NewLogger("query-sink", c.level)
 
-	st, err := store.Open(ch, store.WithLogger(log))
+	st, err := store.Open(c.ch, store.WithLogger(log))
 	if err != nil {
 		return err
 	}
@@ -66,22 +64,22 @@ func runSink(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	r, err := kafka.NewReader(kc, group, topic, kafka.WithReaderErrorLog(log))
+	r, err := kafka.NewReader(c.kc, c.group, c.topic, kafka.WithReaderErrorLog(log))
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	w, err := kafka.NewWriter(kc, dlq, kafka.WithWriterErrorLog(log))
+	w, err := kafka.NewWriter(c.kc, c.dlq, kafka.WithWriterErrorLog(log))
 	if err != nil {
 		return err
 	}
 	defer w.Close()
 
-	admin := service.NewAdmin(adminAddr)
+	admin := service.NewAdmin(c.adminAddr)
 	admin.AddCheck("clickhouse", st.Ping)
-	admin.AddCheck("kafka", kafka.Ready(kc))
-	sk, err := sink.New(r, codec, st, w, sink.WithPolicy(policy), sink.WithLogger(log),
-		sink.WithMetrics(admin.Registry), sink.WithBackoff(backoff, maxOff), sink.WithDrainTimeout(drain))
+	admin.AddCheck("kafka", kafka.Ready(c.kc))
+	sk, err := sink.New(r, codec, st, w, sink.WithPolicy(c.policy), sink.WithLogger(log),
+		sink.WithMetrics(admin.Registry), sink.WithBackoff(c.backoff, c.maxOff), sink.WithDrainTimeout(c.drain))
 	if err != nil {
 		return fmt.Errorf("%w: %v", cli.ErrUsage, err)
 	}
@@ -93,6 +91,6 @@ func runSink(ctx context.Context, args []string) error {
 		defer cancel()
 		_ = admin.Shutdown(sctx)
 	}()
-	log.Info("sink consuming", "topic", topic, "group", group, "clickhouse", ch.String())
+	log.Info("sink consuming", "topic", c.topic, "group", c.group, "clickhouse", c.ch.String())
 	return sk.Run(ctx)
 }
