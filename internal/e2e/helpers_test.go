@@ -6,8 +6,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -107,21 +105,8 @@ func envOr(k, def string) string {
 func localKafka(t *testing.T) kafka.Config {
 	t.Helper()
 	cfg := kafka.DefaultConfig()
-	if b := kafka.SplitBrokers(os.Getenv(kafka.EnvBrokers)); len(b) > 0 {
-		cfg.Brokers = b
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := kafka.Ping(ctx, cfg); err != nil {
-		t.Fatalf("Kafka at %v does not answer (scripts/stack.sh up): %v", cfg.Brokers, err)
-	}
+	cfg.Brokers = kafkatest.LocalBrokers(t)
 	return cfg
-}
-
-func unique(prefix string) string {
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	return prefix + "-" + hex.EncodeToString(b)
 }
 
 // topics are one test's fresh captures, results and dead-letter topics,
@@ -130,7 +115,7 @@ type topics struct{ Captures, Results, DLQ string }
 
 func freshTopics(t *testing.T, cfg kafka.Config) topics {
 	t.Helper()
-	tp := topics{Captures: unique("e2e.captures"), Results: unique("e2e.results"), DLQ: unique("e2e.captures-dlq")}
+	tp := topics{Captures: kafkatest.Unique("e2e.captures"), Results: kafkatest.Unique("e2e.results"), DLQ: kafkatest.Unique("e2e.captures-dlq")}
 	var specs []kafka.TopicSpec
 	for _, s := range kafka.Topics {
 		switch s.Name {
@@ -336,7 +321,7 @@ type stack struct {
 func newStack(t *testing.T, cfg kafka.Config) *stack {
 	t.Helper()
 	return &stack{t: t, kafka: cfg, topics: freshTopics(t, cfg), paths: sharedPaths(t), bin: binaries(t),
-		devKey: filepath.Join(t.TempDir(), "dev-jwt-key.pem"), group: unique("e2e-processor")}
+		devKey: filepath.Join(t.TempDir(), "dev-jwt-key.pem"), group: kafkatest.Unique("e2e-processor")}
 }
 
 func (s *stack) commonEnv() []string {

@@ -6,8 +6,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +14,7 @@ import (
 
 	"liveness/internal/avro"
 	"liveness/internal/kafka"
+	"liveness/internal/kafka/kafkatest"
 	"liveness/internal/scan"
 )
 
@@ -24,11 +23,8 @@ import (
 // Run returns reach their waiters, and an outcome nobody waits for is ignored.
 func TestListenerDeliversOutcomesFromKafka(t *testing.T) {
 	cfg := kafka.DefaultConfig()
-	if b := os.Getenv(kafka.EnvBrokers); b != "" {
-		cfg.Brokers = kafka.SplitBrokers(b)
-	}
-	suffix := strings.ReplaceAll(uuid.NewString()[:8], "-", "")
-	results, dlq := "test.ingest-results-"+suffix, "test.ingest-dlq-"+suffix
+	cfg.Brokers = kafkatest.LocalBrokers(t)
+	results, dlq := kafkatest.Unique("test.ingest-results"), kafkatest.Unique("test.ingest-dlq")
 	codec, err := avro.New()
 	if err != nil {
 		t.Fatal(err)

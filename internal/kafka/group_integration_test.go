@@ -5,6 +5,7 @@ package kafka
 import (
 	"context"
 	"fmt"
+	"liveness/internal/kafka/kafkatest"
 	"sync"
 	"testing"
 	"time"
@@ -28,9 +29,9 @@ func TestConsumerGroupSharesPartitions(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
-	topic := unique("test.group")
+	topic := kafkatest.Unique("test.group")
 	createTopics(ctx, t, cfg, TopicSpec{Name: topic, Partitions: 12})
-	group := unique("test-group")
+	group := kafkatest.Unique("test-group")
 
 	got := make(chan received, n*2)
 	readCtx, stopReading := context.WithCancel(ctx)

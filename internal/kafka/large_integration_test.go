@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"liveness/internal/kafka/kafkatest"
 	"testing"
 	"time"
 
@@ -21,7 +22,7 @@ func TestLargeMessageFitsCapturesTopic(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	spec := Topics[0] // captures settings
-	spec.Name = unique("test.large")
+	spec.Name = kafkatest.Unique("test.large")
 	createTopics(ctx, t, cfg, spec)
 	value := make([]byte, 10<<20+64<<10) // 10 MiB image + 64 KiB of envelope
 	_, _ = rand.Read(value)
@@ -40,7 +41,7 @@ func TestLargeMessageFitsCapturesTopic(t *testing.T) {
 		t.Fatalf("write over MaxMessageBytes: err = %v, want MessageTooLargeError", err)
 	}
 
-	r, err := NewReader(cfg, unique("test-large"), spec.Name)
+	r, err := NewReader(cfg, kafkatest.Unique("test-large"), spec.Name)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"liveness/internal/kafka/kafkatest"
 	"testing"
 	"time"
 
@@ -85,7 +86,7 @@ func roundTrip(t *testing.T, cfg Config) {
 	if err != nil || n != 1 {
 		t.Fatalf("ping over SASL_SSL: %d brokers, %v", n, err)
 	}
-	topic := unique("test.secure")
+	topic := kafkatest.Unique("test.secure")
 	if _, err := EnsureTopics(ctx, cfg, TopicSpec{Name: topic, Partitions: 2}); err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +104,7 @@ func roundTrip(t *testing.T, cfg Config) {
 	}
 	w.Close()
 
-	r, err := NewReader(cfg, unique("secure-group"), topic)
+	r, err := NewReader(cfg, kafkatest.Unique("secure-group"), topic)
 	if err != nil {
 		t.Fatal(err)
 	}

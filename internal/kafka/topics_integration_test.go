@@ -4,6 +4,7 @@ package kafka
 
 import (
 	"context"
+	"liveness/internal/kafka/kafkatest"
 	"testing"
 	"time"
 
@@ -16,7 +17,7 @@ func TestEnsureTopicsCreatesWithSettingsAndIsIdempotent(t *testing.T) {
 	defer cancel()
 
 	spec := TopicSpec{
-		Name:       unique("test.ensure"),
+		Name:       kafkatest.Unique("test.ensure"),
 		Partitions: 12,
 		Configs: map[string]string{
 			"retention.ms":      "3600000",
@@ -114,7 +115,7 @@ func TestEnsureTopicsReportsBrokerRefusal(t *testing.T) {
 	cfg := localConfig(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	bad := TopicSpec{Name: unique("test.refused"), Partitions: 1, Configs: map[string]string{"retention.ms": "not-a-number"}}
+	bad := TopicSpec{Name: kafkatest.Unique("test.refused"), Partitions: 1, Configs: map[string]string{"retention.ms": "not-a-number"}}
 	if _, err := EnsureTopics(ctx, cfg, bad); err == nil {
 		t.Fatal("broker accepted retention.ms=not-a-number")
 	}

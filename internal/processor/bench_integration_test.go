@@ -15,6 +15,7 @@ import (
 
 	"liveness/internal/avro"
 	"liveness/internal/kafka"
+	"liveness/internal/kafka/kafkatest"
 	"liveness/internal/scan"
 )
 
@@ -58,7 +59,7 @@ func BenchmarkPipelineVsEngine(b *testing.B) {
 		}
 		publish(b, cfg, codec, tt.captures, caps)
 		reg := prometheus.NewRegistry()
-		r, err := kafka.NewReader(cfg, unique("bench-processor"), tt.captures)
+		r, err := kafka.NewReader(cfg, kafkatest.Unique("bench-processor"), tt.captures)
 		if err != nil {
 			b.Fatal(err)
 		}

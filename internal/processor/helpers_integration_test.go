@@ -5,8 +5,6 @@ package processor
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"image"
 	"image/jpeg"
@@ -22,6 +20,7 @@ import (
 
 	"liveness/internal/avro"
 	"liveness/internal/kafka"
+	"liveness/internal/kafka/kafkatest"
 	"liveness/internal/scan"
 )
 
@@ -30,21 +29,8 @@ import (
 func localKafka(t testing.TB) kafka.Config {
 	t.Helper()
 	cfg := kafka.DefaultConfig()
-	if b := kafka.SplitBrokers(os.Getenv(kafka.EnvBrokers)); len(b) > 0 {
-		cfg.Brokers = b
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := kafka.Ping(ctx, cfg); err != nil {
-		t.Fatalf("Kafka at %v does not answer (start it with scripts/kafka.sh up): %v", cfg.Brokers, err)
-	}
+	cfg.Brokers = kafkatest.LocalBrokers(t)
 	return cfg
-}
-
-func unique(prefix string) string {
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	return prefix + "-" + hex.EncodeToString(b)
 }
 
 // testTopics are fresh captures/results/dead-letter topics, deleted at the end.
@@ -52,7 +38,7 @@ type testTopics struct{ captures, results, dlq string }
 
 func freshTopics(t testing.TB, cfg kafka.Config, partitions int) testTopics {
 	t.Helper()
-	tt := testTopics{unique("test-captures"), unique("test-results"), unique("test-dlq")}
+	tt := testTopics{kafkatest.Unique("test-captures"), kafkatest.Unique("test-results"), kafkatest.Unique("test-dlq")}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var specs []kafka.TopicSpec
@@ -149,7 +135,7 @@ func publish(t testing.TB, cfg kafka.Config, codec *avro.Codec, topic string, ca
 // deadline passes; it returns every message read.
 func consume(t testing.TB, cfg kafka.Config, topic string, timeout time.Duration, stop func([]kafkago.Message) bool) []kafkago.Message {
 	t.Helper()
-	r, err := kafka.NewReader(cfg, unique("test-reader"), topic)
+	r, err := kafka.NewReader(cfg, kafkatest.Unique("test-reader"), topic)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 
 	"liveness/internal/avro"
 	"liveness/internal/kafka"
+	"liveness/internal/kafka/kafkatest"
 	"liveness/internal/scan"
 )
 
@@ -118,7 +119,7 @@ func TestKillOneOfTwoProcessorsLosesNothing(t *testing.T) {
 	faces := testFaces(t)
 	bin := buildProcessor(t)
 	models, _ := filepath.Abs(testDir("MODELS_DIR", "../../../shared/models"))
-	group := unique("test-processor-group")
+	group := kafkatest.Unique("test-processor-group")
 	env := func(admin string) []string {
 		return []string{
 			"KAFKA_BROKERS=" + strings.Join(cfg.Brokers, ","),

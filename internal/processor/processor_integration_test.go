@@ -16,6 +16,7 @@ import (
 	"liveness/internal/avro"
 	"liveness/internal/batch"
 	"liveness/internal/kafka"
+	"liveness/internal/kafka/kafkatest"
 	"liveness/internal/scan"
 )
 
@@ -51,7 +52,7 @@ func TestCapturesToResultsAndDeadLetters(t *testing.T) {
 	// One write: the bad ones travel in the same batch as the good ones.
 	publish(t, cfg, codec, tt.captures, append(good, badImage), badAvro)
 
-	group := unique("test-processor")
+	group := kafkatest.Unique("test-processor")
 	r, err := kafka.NewReader(cfg, group, tt.captures)
 	if err != nil {
 		t.Fatal(err)
