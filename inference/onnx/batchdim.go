@@ -110,28 +110,23 @@ func rewrite(msg []byte, num protowire.Number, fn func(i int, b []byte) ([]byte,
 	}
 	count := map[protowire.Number]int{}
 	out := make([]byte, 0, len(msg)+64)
-	for len(msg) > 0 {
-		fnum, typ, n := protowire.ConsumeTag(msg)
-		if n < 0 {
-			return nil, fmt.Errorf("%w: bad tag", errMalformed)
+	err := fields(msg, func(fnum protowire.Number, typ protowire.Type, field, v []byte) error {
+		if !match[fnum] || typ != protowire.BytesType {
+			out = append(out, field...)
+			return nil
 		}
-		m := protowire.ConsumeFieldValue(fnum, typ, msg[n:])
-		if m < 0 {
-			return nil, fmt.Errorf("%w: bad field %d", errMalformed, fnum)
+		payload, _ := protowire.ConsumeBytes(v)
+		nb, err := fn(count[fnum], payload)
+		if err != nil {
+			return err
 		}
-		if match[fnum] && typ == protowire.BytesType {
-			payload, _ := protowire.ConsumeBytes(msg[n:])
-			nb, err := fn(count[fnum], payload)
-			if err != nil {
-				return nil, err
-			}
-			count[fnum]++
-			out = protowire.AppendTag(out, fnum, protowire.BytesType)
-			out = protowire.AppendBytes(out, nb)
-		} else {
-			out = append(out, msg[:n+m]...)
-		}
-		msg = msg[n+m:]
+		count[fnum]++
+		out = protowire.AppendTag(out, fnum, protowire.BytesType)
+		out = protowire.AppendBytes(out, nb)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -200,26 +195,42 @@ func setFirstToZero(t []byte) ([]byte, error) {
 	})
 }
 
-// eachField calls fn with the payload of every length-delimited field num.
-func eachField(msg []byte, num protowire.Number, fn func([]byte) error) error {
+// fields walks the fields of a protobuf message in order, calling fn with
+// each field's number, wire type, whole encoding (tag and value) and value
+// bytes (after the tag). errStop from fn ends the walk without an error.
+func fields(msg []byte, fn func(num protowire.Number, typ protowire.Type, field, value []byte) error) error {
 	for len(msg) > 0 {
-		fnum, typ, n := protowire.ConsumeTag(msg)
+		num, typ, n := protowire.ConsumeTag(msg)
 		if n < 0 {
-			return errMalformed
+			return fmt.Errorf("%w: bad tag", errMalformed)
 		}
-		m := protowire.ConsumeFieldValue(fnum, typ, msg[n:])
+		m := protowire.ConsumeFieldValue(num, typ, msg[n:])
 		if m < 0 {
-			return errMalformed
+			return fmt.Errorf("%w: bad field %d", errMalformed, num)
 		}
-		if fnum == num && typ == protowire.BytesType {
-			b, _ := protowire.ConsumeBytes(msg[n:])
-			if err := fn(b); err != nil {
-				return err
+		if err := fn(num, typ, msg[:n+m], msg[n:n+m]); err != nil {
+			if errors.Is(err, errStop) {
+				return nil
 			}
+			return err
 		}
 		msg = msg[n+m:]
 	}
 	return nil
+}
+
+// errStop ends a fields walk early.
+var errStop = errors.New("stop")
+
+// eachField calls fn with the payload of every length-delimited field num.
+func eachField(msg []byte, num protowire.Number, fn func([]byte) error) error {
+	return fields(msg, func(fnum protowire.Number, typ protowire.Type, _, v []byte) error {
+		if fnum != num || typ != protowire.BytesType {
+			return nil
+		}
+		b, _ := protowire.ConsumeBytes(v)
+		return fn(b)
+	})
 }
 
 func allBytes(msg []byte, num protowire.Number) [][]byte {
@@ -236,20 +247,15 @@ func firstBytes(msg []byte, num protowire.Number) []byte {
 }
 
 func firstVarint(msg []byte, num protowire.Number) (uint64, bool) {
-	for len(msg) > 0 {
-		fnum, typ, n := protowire.ConsumeTag(msg)
-		if n < 0 {
-			return 0, false
+	var v uint64
+	found := false
+	_ = fields(msg, func(fnum protowire.Number, typ protowire.Type, _, val []byte) error {
+		if fnum != num || typ != protowire.VarintType {
+			return nil
 		}
-		m := protowire.ConsumeFieldValue(fnum, typ, msg[n:])
-		if m < 0 {
-			return 0, false
-		}
-		if fnum == num && typ == protowire.VarintType {
-			v, _ := protowire.ConsumeVarint(msg[n:])
-			return v, true
-		}
-		msg = msg[n+m:]
-	}
-	return 0, false
+		v, _ = protowire.ConsumeVarint(val)
+		found = true
+		return errStop
+	})
+	return v, found
 }

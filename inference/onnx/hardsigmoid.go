@@ -46,23 +46,16 @@ func hardSigmoidGraph(graph []byte) ([]byte, int, error) {
 	}
 	var nodes []graphNode
 	var rest []byte // every field but the nodes, in order
-	for msg := graph; len(msg) > 0; {
-		num, typ, k := protowire.ConsumeTag(msg)
-		if k < 0 {
-			return nil, 0, errMalformed
-		}
-		m := protowire.ConsumeFieldValue(num, typ, msg[k:])
-		if m < 0 {
-			return nil, 0, errMalformed
-		}
-		field := msg[:k+m]
-		msg = msg[k+m:]
+	if err := fields(graph, func(num protowire.Number, typ protowire.Type, field, v []byte) error {
 		if num != fGraphNode || typ != protowire.BytesType {
 			rest = append(rest, field...)
-			continue
+			return nil
 		}
-		node, _ := protowire.ConsumeBytes(field[k:])
+		node, _ := protowire.ConsumeBytes(v)
 		nodes = append(nodes, graphNode{string(firstBytes(node, fNodeOpType)), strs(allBytes(node, fNodeInput)), strs(allBytes(node, fNodeOutput)), field})
+		return nil
+	}); err != nil {
+		return nil, 0, err
 	}
 	consumers := map[string][]int{}
 	outputs := map[string]bool{} // graph outputs must keep their names

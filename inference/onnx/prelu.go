@@ -83,36 +83,29 @@ func preluGraph(graph []byte) ([]byte, int, error) {
 	}
 	var out, extra []byte
 	n := 0
-	for msg := graph; len(msg) > 0; {
-		num, typ, k := protowire.ConsumeTag(msg)
-		if k < 0 {
-			return nil, 0, errMalformed
-		}
-		m := protowire.ConsumeFieldValue(num, typ, msg[k:])
-		if m < 0 {
-			return nil, 0, errMalformed
-		}
-		field := msg[:k+m]
-		msg = msg[k+m:]
+	if err := fields(graph, func(num protowire.Number, typ protowire.Type, field, v []byte) error {
 		if num != fGraphNode || typ != protowire.BytesType {
 			out = append(out, field...)
-			continue
+			return nil
 		}
-		node, _ := protowire.ConsumeBytes(field[k:])
+		node, _ := protowire.ConsumeBytes(v)
 		in, outs := allBytes(node, fNodeInput), allBytes(node, fNodeOutput)
 		if string(firstBytes(node, fNodeOpType)) != preluOpType || len(in) != 2 || len(outs) != 1 {
 			out = append(out, field...)
-			continue
+			return nil
 		}
 		a, ok := slope(string(in[1]))
 		if !ok {
 			out = append(out, field...)
-			continue
+			return nil
 		}
 		nodes, inits := preluNodes(string(in[0]), string(outs[0]), a)
 		out = append(out, nodes...)
 		extra = append(extra, inits...)
 		n++
+		return nil
+	}); err != nil {
+		return nil, 0, err
 	}
 	return append(out, extra...), n, nil
 }
