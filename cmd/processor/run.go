@@ -99,6 +99,7 @@ func runCmd(ctx context.Context, args []string) error {
 	}
 	p, err := processor.New(reader, codec, eng, results, dlq,
 		processor.WithPolicy(c.Processor.Policy),
+		processor.WithBatchesInFlight(c.Processor.InFlight),
 		processor.WithDrainTimeout(c.Processor.DrainTimeout),
 		processor.WithSourceTopic(c.Processor.CapturesTopic),
 		processor.WithLogger(log),

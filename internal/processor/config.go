@@ -19,6 +19,7 @@ import (
 //	PROCESSOR_BATCH_MAX_ITEMS   16                          captures per batch
 //	PROCESSOR_BATCH_MAX_BYTES   67108864                    bytes of captures per batch
 //	PROCESSOR_BATCH_MAX_WAIT    25ms                        longest wait of a batch's oldest capture
+//	PROCESSOR_BATCHES_IN_FLIGHT 2                           batches analysed at once, delivered in order
 //	PROCESSOR_DRAIN_TIMEOUT     20s                         finishing the batch in hand after SIGTERM
 //	PROCESSOR_ADMIN_ADDR        127.0.0.1:9181              /metrics, /healthz, /readyz
 const (
@@ -29,6 +30,7 @@ const (
 	EnvBatchItems    = "PROCESSOR_BATCH_MAX_ITEMS"
 	EnvBatchBytes    = "PROCESSOR_BATCH_MAX_BYTES"
 	EnvBatchWait     = "PROCESSOR_BATCH_MAX_WAIT"
+	EnvInFlight      = "PROCESSOR_BATCHES_IN_FLIGHT"
 	EnvDrainTimeout  = "PROCESSOR_DRAIN_TIMEOUT"
 	EnvAdminAddr     = "PROCESSOR_ADMIN_ADDR"
 )
@@ -48,6 +50,7 @@ type Config struct {
 	ResultsTopic  string
 	DLQTopic      string
 	Policy        batch.Policy
+	InFlight      int // batches analysed at once
 	DrainTimeout  time.Duration
 	AdminAddr     string
 }
@@ -61,6 +64,7 @@ func (c *Config) Bind(s *config.Set) {
 	s.Int(&c.Policy.MaxItems, EnvBatchItems, DefaultPolicy.MaxItems, "captures per batch")
 	s.Int(&c.Policy.MaxBytes, EnvBatchBytes, DefaultPolicy.MaxBytes, "bytes of captures per batch")
 	s.Duration(&c.Policy.MaxWait, EnvBatchWait, DefaultPolicy.MaxWait, "longest a batch's oldest capture waits for the batch to fill")
+	s.Int(&c.InFlight, EnvInFlight, DefaultBatchesInFlight, "batches analysed at once (1 = one at a time); results are still delivered and committed in fetch order")
 	s.Duration(&c.DrainTimeout, EnvDrainTimeout, DefaultDrainTimeout, "how long SIGTERM waits for the batch in hand to be delivered and committed")
 	s.String(&c.AdminAddr, EnvAdminAddr, DefaultAdminAddr, "address of /metrics, /healthz, /readyz")
 }

@@ -6,12 +6,19 @@
 // cannot read or analyse, and only once every one of those writes is
 // acknowledged commits the batch's offsets.
 //
-// Three stages run as a pipeline, each a single goroutine so batches stay in
-// order: gather (batch N+2) | analyse (batch N+1) | deliver and commit
-// (batch N). The engine is kept busy while the previous batch is written and
-// committed; the channels between stages hold one batch each, so memory
-// stays bounded by a few batches and a slow broker backs the pipeline up
-// into Kafka, where lag belongs.
+// Three stages run as a pipeline: gather | analyse | deliver and commit.
+// Gather and deliver are single goroutines, so batches are fetched and
+// delivered in order. Analyse runs up to K batches at once (WithBatchesInFlight,
+// default 2): a batch of one capture, the usual case below full load, runs
+// on one engine worker, and without a second batch beside it the other core
+// would idle while a capture that arrived meanwhile queues behind it. The
+// analysed batches are handed to deliver in fetch order (a later batch that
+// finishes first waits for the earlier ones), so commits stay in order.
+// The next batch is taken from gather as soon as an analysis slot is free.
+// Memory stays bounded: one batch being gathered, one gathered waiting for
+// a slot, K in analysis (or analysed, waiting for an earlier one), one
+// analysed waiting for deliver and the one being delivered; a slow broker
+// backs the pipeline up into Kafka, where lag belongs.
 //
 // Delivery is at-least-once; consumers de-duplicate by scan id. The rules:
 //
@@ -40,7 +47,7 @@
 //     its reason and origin in headers; the rest of its batch goes on. A
 //     failure of the whole engine call (not a context end) is retried image
 //     by image, so one poisonous image cannot block its partition.
-//   - On shutdown (Run's context ends) the batch in hand is finished,
+//   - On shutdown (Run's context ends) the batches in hand are finished,
 //     delivered and committed within the drain timeout; then Run returns
 //     and the caller closes the reader, which leaves the group.
 package processor
@@ -111,6 +118,7 @@ type Processor struct {
 	gens    *generations
 	drain   time.Duration
 	backoff backoff
+	slots   int // batches analysed at once
 	now     func() time.Time
 }
 
@@ -119,6 +127,15 @@ type Option func(*Processor)
 
 // WithPolicy sets the batch policy (DefaultPolicy otherwise).
 func WithPolicy(p batch.Policy) Option { return func(pr *Processor) { pr.policy = p } }
+
+// DefaultBatchesInFlight keeps both cores of a CPU node busy with small
+// batches and hides the tail of each batch (its last image on one worker).
+const DefaultBatchesInFlight = 2
+
+// WithBatchesInFlight sets how many batches are analysed at once (k >= 1;
+// DefaultBatchesInFlight otherwise). 1 is the strict one-batch-at-a-time
+// pipeline. Results are delivered and committed in fetch order whatever k.
+func WithBatchesInFlight(k int) Option { return func(pr *Processor) { pr.slots = k } }
 
 // WithLogger sets the logger. The processor logs ids, counts and reasons,
 // never image bytes or landmarks.
@@ -156,9 +173,13 @@ func New(r Reader, codec Codec, engine Analyzer, results, dlq Writer, opts ...Op
 		drain:   20 * time.Second,
 		backoff: backoff{first: 100 * time.Millisecond, max: 10 * time.Second},
 		now:     time.Now,
+		slots:   DefaultBatchesInFlight,
 	}
 	for _, o := range opts {
 		o(p)
+	}
+	if p.slots < 1 {
+		return nil, fmt.Errorf("%w: batches in flight %d (must be >= 1)", ErrConfig, p.slots)
 	}
 	if err := p.policy.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
@@ -184,7 +205,8 @@ type job struct {
 	b       batch.Batch[fetched]
 	results []kafkago.Message
 	dead    []kafkago.Message
-	err     error // the batch could not be analysed (the drain ended): not delivered
+	err     error         // the batch could not be analysed (the drain ended): not delivered
+	done    chan struct{} // closed when the analysis has ended
 }
 
 // Run consumes until ctx ends, then finishes the batch in hand (within the
@@ -206,7 +228,7 @@ func (p *Processor) Run(ctx context.Context) error {
 	stopLag := p.gens.poll(ctx, 5*time.Second)
 	defer stopLag()
 
-	p.log.Info("processor started", "policy", p.policy.String())
+	p.log.Info("processor started", "policy", p.policy.String(), "batchesInFlight", p.slots)
 	gathered := make(chan *job, 1)
 	analysed := make(chan *job, 1)
 	var wg sync.WaitGroup
@@ -264,10 +286,30 @@ func (p *Processor) gather(ctx context.Context, b *batch.Batcher[fetched], out c
 	}
 }
 
+// analyseAll analyses up to p.slots batches at once and hands them on in
+// the order they came. A slot is taken before a batch is taken from in (so
+// a gathered batch waits in the channel, not here) and given back once the
+// batch is handed on: with one slot this is the one-batch-at-a-time stage.
 func (p *Processor) analyseAll(ctx context.Context, in <-chan *job, out chan<- *job) {
-	for j := range in {
-		p.analyse(ctx, j)
+	slots := make(chan struct{}, p.slots)
+	order := make(chan *job, p.slots) // never full: each job in it holds a slot
+	go func() {
+		defer close(order)
+		for {
+			slots <- struct{}{}
+			j, ok := <-in
+			if !ok {
+				return
+			}
+			j.done = make(chan struct{})
+			go func() { defer close(j.done); p.analyse(ctx, j) }()
+			order <- j
+		}
+	}()
+	for j := range order {
+		<-j.done
 		out <- j
+		<-slots
 	}
 }
 

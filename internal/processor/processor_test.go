@@ -118,18 +118,36 @@ func (w *fakeWriter) got() []kafkago.Message {
 	return append([]kafkago.Message(nil), w.msgs...)
 }
 
-// fakeEngine: an image "bad..." fails alone; "crash..." fails the whole call.
+// fakeEngine: an image "bad..." fails alone; "crash..." fails the whole call;
+// a call with a "slow..." image takes 4 × delay. It records the most calls
+// that ran at once, and the first image of each call as the call ends.
 type fakeEngine struct {
-	calls atomic.Int64
-	delay time.Duration
+	calls    atomic.Int64
+	delay    time.Duration
+	running  atomic.Int64
+	peak     atomic.Int64
+	finished events
 }
 
 func (e *fakeEngine) ModelVersion() string { return "test-models" }
 
 func (e *fakeEngine) Analyze(ctx context.Context, images [][]byte) ([]inference.Result, error) {
 	e.calls.Add(1)
-	if e.delay > 0 {
-		time.Sleep(e.delay)
+	n := e.running.Add(1)
+	defer e.running.Add(-1)
+	for p := e.peak.Load(); n > p && !e.peak.CompareAndSwap(p, n); p = e.peak.Load() {
+	}
+	d := e.delay
+	for _, im := range images {
+		if bytes.HasPrefix(im, []byte("slow")) {
+			d = 4 * e.delay
+		}
+	}
+	if d > 0 {
+		time.Sleep(d)
+	}
+	if len(images) > 0 {
+		defer e.finished.add(string(images[0]))
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -404,5 +422,90 @@ func assertWritesBeforeCommits(t *testing.T, ev []string, keys map[int64]string)
 		if !written[keys[off]] {
 			t.Fatalf("offset %d committed before its result or dead letter was written: %v", off, ev)
 		}
+	}
+}
+
+// With K batches in flight and a slow engine, K batches are analysed at the
+// same time, never more; results and commits still follow fetch order.
+func TestBatchesInFlightOverlapUpToK(t *testing.T) {
+	for _, k := range []int{1, 2, 3} {
+		t.Run(fmt.Sprint("K=", k), func(t *testing.T) {
+			g := newRig(t, WithBatchesInFlight(k),
+				WithPolicy(batch.Policy{MaxItems: 1, MaxBytes: 1 << 20, MaxWait: 20 * time.Millisecond}))
+			g.eng.delay = 40 * time.Millisecond
+			const total = 6
+			for i := range total {
+				g.capture(fmt.Sprint("img-", i))
+			}
+			if err := g.run(func() bool { return len(g.r.commits()) == total }); err != nil {
+				t.Fatal(err)
+			}
+			if peak := g.eng.peak.Load(); peak != int64(k) {
+				t.Fatalf("at most %d engine calls ran at once, want %d", peak, k)
+			}
+			assertInFetchOrder(t, g)
+		})
+	}
+}
+
+// The second batch finishes analysing before the first: it is still
+// written and committed after the first.
+func TestCommitsFollowFetchOrderWhenALaterBatchFinishesFirst(t *testing.T) {
+	g := newRig(t, WithBatchesInFlight(2),
+		WithPolicy(batch.Policy{MaxItems: 1, MaxBytes: 1 << 20, MaxWait: 20 * time.Millisecond}))
+	g.eng.delay = 25 * time.Millisecond
+	g.capture("slow-0") // 100 ms
+	g.capture("img-1")  // 25 ms, beside it
+	g.capture("img-2")
+	if err := g.run(func() bool { return len(g.r.commits()) == 3 }); err != nil {
+		t.Fatal(err)
+	}
+	if f := g.eng.finished.all(); len(f) != 3 || f[0] != "img-1" {
+		t.Fatalf("engine finished %v; the test needs img-1 to finish before slow-0", f)
+	}
+	assertInFetchOrder(t, g)
+}
+
+// A failed delivery stops commits behind it even when later batches were
+// analysed at the same time: nothing after an undelivered batch is
+// committed.
+func TestNothingCommittedBehindAnUndeliveredBatch(t *testing.T) {
+	g := newRig(t, WithBatchesInFlight(2), WithDrainTimeout(100*time.Millisecond),
+		WithPolicy(batch.Policy{MaxItems: 1, MaxBytes: 1 << 20, MaxWait: 20 * time.Millisecond}))
+	g.eng.delay = 10 * time.Millisecond
+	g.dlq.fails.Store(1 << 40) // the first batch's dead letter never goes through
+	g.capture("bad-0")
+	g.capture("img-1")
+	g.capture("img-2")
+	err := g.run(func() bool { return len(g.r.ch) == 0 && g.eng.calls.Load() >= 2 })
+	if !errors.Is(err, errNotDelivered) {
+		t.Fatalf("Run: %v, want errNotDelivered", err)
+	}
+	if c := g.r.commits(); len(c) != 0 {
+		t.Fatalf("committed %v behind an undelivered batch", c)
+	}
+}
+
+func TestBatchesInFlightMustBePositive(t *testing.T) {
+	codec, err := avro.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = New(&fakeReader{}, codec, &fakeEngine{}, &fakeWriter{}, &fakeWriter{}, WithBatchesInFlight(0))
+	if !errors.Is(err, ErrConfig) {
+		t.Fatalf("New with 0 batches in flight: %v, want ErrConfig", err)
+	}
+}
+
+// assertInFetchOrder checks that results are written, and offsets
+// committed, in offset order, each commit after its result.
+func assertInFetchOrder(t *testing.T, g *rig) {
+	t.Helper()
+	var want []string
+	for off := range g.offset {
+		want = append(want, "result "+g.keys[off], "commit "+strconv.FormatInt(off, 10))
+	}
+	if got := g.ev.all(); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("events out of fetch order:\n got %v\nwant %v", got, want)
 	}
 }
