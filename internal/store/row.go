@@ -147,6 +147,9 @@ func toRow(sr scan.ScanResult) (row, error) {
 	return r, nil
 }
 
+// facesJSONSize is room for one face's JSON with its 136 landmarks (~1.7 KB).
+const facesJSONSize = 2048
+
 func (r *row) setFaces(faces []scan.Face) error {
 	if len(faces) > math.MaxUint16 {
 		return fmt.Errorf("%d faces", len(faces))
@@ -154,7 +157,7 @@ func (r *row) setFaces(faces []scan.Face) error {
 	if faces == nil {
 		faces = []scan.Face{} // "[]" rather than "null" for analysts' JSON functions
 	}
-	b, err := json.Marshal(faces)
+	b, err := appendFacesJSON(make([]byte, 0, facesJSONSize*max(1, len(faces))), faces)
 	if err != nil {
 		return fmt.Errorf("faces: %v", err)
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/json"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -150,4 +151,81 @@ func TestColumnsFollowTheRow(t *testing.T) {
 			}
 		}
 	}
+}
+
+// The hand-written faces JSON is what json.Marshal writes, byte for byte,
+// across magnitudes that switch encoding/json between its two float forms.
+func TestFacesJSONMatchesEncodingJSON(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	mags := []float64{0, 1e-9, 1e-7, 1e-6, 0.5, 1, 123.456, 1e20, 1e21, 1e30}
+	num := func() float64 {
+		v := mags[rng.IntN(len(mags))] * (rng.Float64()*2 - 1) * 10
+		if rng.IntN(10) == 0 {
+			v = math.Copysign(0, -1)
+		}
+		return v
+	}
+	for i := range 500 {
+		faces := make([]scan.Face, rng.IntN(3))
+		if i%50 == 0 {
+			faces = nil
+		}
+		for k := range faces {
+			f := &faces[k]
+			f.X1, f.Y1, f.X2, f.Y2 = rng.IntN(4000)-100, rng.IntN(4000), rng.IntN(1<<40), -rng.IntN(9)
+			f.Liveness, f.Yaw, f.Roll, f.Pitch = num(), num(), num(), num()
+			f.FaceQuality, f.FaceLuminance, f.EyeDistance = num(), num(), num()
+			f.LeftEyeClosed, f.RightEyeClosed, f.FaceOcclusion, f.MouthOpened = num(), num(), num(), num()
+			if rng.IntN(5) > 0 {
+				f.Landmarks68 = make([]float32, scan.LandmarkCount)
+				for j := range f.Landmarks68 {
+					f.Landmarks68[j] = float32(num())
+				}
+			}
+		}
+		want, err := json.Marshal(faces)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := appendFacesJSON(nil, faces)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Fatalf("faces %d:\n got %s\nwant %s", i, got, want)
+		}
+	}
+}
+
+func TestFacesJSONRefusesNonNumbers(t *testing.T) {
+	for _, v := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+		if _, err := appendFacesJSON(nil, []scan.Face{{Yaw: v}}); err == nil {
+			t.Errorf("yaw %v: no error", v)
+		}
+		lm := make([]float32, scan.LandmarkCount)
+		lm[7] = float32(v)
+		if _, err := appendFacesJSON(nil, []scan.Face{{Landmarks68: lm}}); err == nil {
+			t.Errorf("landmark %v: no error", v)
+		}
+	}
+}
+
+// BenchmarkFacesJSON: the faces column of one scan, hand-written against
+// encoding/json (go test -run '^$' -bench FacesJSON ./internal/store/).
+func BenchmarkFacesJSON(b *testing.B) {
+	sr := genScan(rand.New(rand.NewPCG(1, 2)), uuid.New(), 1)
+	b.Run("append", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := appendFacesJSON(make([]byte, 0, facesJSONSize), sr.Faces); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := json.Marshal(sr.Faces); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
