@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"liveness/internal/avro"
+	"liveness/internal/batch"
 	"liveness/internal/cli"
 	"liveness/internal/config"
 	"liveness/internal/kafka"
@@ -25,7 +26,8 @@ type sinkConfig struct {
 	av                     avro.Settings
 	topic, dlq, group      string
 	adminAddr, level       string
-	policy                 sink.BatchPolicy
+	policy                 batch.Policy
+	inserts                int
 	drain, backoff, maxOff time.Duration
 }
 
@@ -36,9 +38,10 @@ func (c *sinkConfig) register(s *config.Set) {
 	s.String(&c.topic, "SINK_TOPIC", kafka.TopicResults, "topic of the scan results")
 	s.String(&c.dlq, "SINK_DLQ_TOPIC", kafka.TopicResultsDLQ, "dead-letter topic for events that cannot be decoded or stored")
 	s.String(&c.group, "SINK_GROUP", "face-liveness-sink", "consumer group")
-	s.Int(&c.policy.MaxRows, "SINK_BATCH_ROWS", sink.DefaultBatchPolicy.MaxRows, "events per batch (insert) at most")
+	s.Int(&c.policy.MaxItems, "SINK_BATCH_ROWS", sink.DefaultBatchPolicy.MaxItems, "events per batch (insert) at most")
 	s.Int(&c.policy.MaxBytes, "SINK_BATCH_BYTES", sink.DefaultBatchPolicy.MaxBytes, "bytes of events per batch at most")
 	s.Duration(&c.policy.MaxWait, "SINK_BATCH_WAIT", sink.DefaultBatchPolicy.MaxWait, "longest wait from a batch's first event to its insert")
+	s.Int(&c.inserts, "SINK_INSERTS", sink.DefaultInserts, "batches inserted at once, each on its own connection (commits stay in order)")
 	s.Duration(&c.backoff, "SINK_RETRY_MIN", 200*time.Millisecond, "first wait before retrying a failed insert")
 	s.Duration(&c.maxOff, "SINK_RETRY_MAX", 30*time.Second, "longest wait between retries")
 	s.Duration(&c.drain, "SINK_DRAIN_TIMEOUT", 20*time.Second, "time to flush and commit the batches in hand on shutdown")
@@ -78,7 +81,7 @@ func runSink(ctx context.Context, args []string) error {
 	admin := service.NewAdmin(c.adminAddr)
 	admin.AddCheck("clickhouse", st.Ping)
 	admin.AddCheck("kafka", kafka.Ready(c.kc))
-	sk, err := sink.New(r, codec, st, w, sink.WithPolicy(c.policy), sink.WithLogger(log),
+	sk, err := sink.New(r, codec, st, w, sink.WithPolicy(c.policy), sink.WithInserts(c.inserts), sink.WithLogger(log),
 		sink.WithMetrics(admin.Registry), sink.WithBackoff(c.backoff, c.maxOff), sink.WithDrainTimeout(c.drain))
 	if err != nil {
 		return fmt.Errorf("%w: %v", cli.ErrUsage, err)

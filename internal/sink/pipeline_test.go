@@ -3,6 +3,7 @@ package sink
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	kafkago "github.com/segmentio/kafka-go"
 
+	"liveness/internal/batch"
 	"liveness/internal/scan"
 	"liveness/internal/store"
 )
@@ -99,43 +101,133 @@ type nopWriter struct{}
 
 func (nopWriter) WriteMessages(context.Context, ...kafkago.Message) error { return nil }
 
-// While an insert hangs, the sink fills one more batch and then stops
-// fetching; once inserts go through, batches are stored and committed in
-// fetch order, each commit after its own insert.
+// While the inserts hang, the sink fills one more batch than it inserts at
+// once and then stops fetching; once inserts go through, batches are
+// committed in fetch order, each after its own insert.
 func TestPipelineBoundsMemoryAndCommitsInOrder(t *testing.T) {
+	for _, inserts := range []int{1, 2} {
+		t.Run(fmt.Sprintf("inserts=%d", inserts), func(t *testing.T) {
+			var events []string
+			r := &fakeReader{n: 95, events: &events}
+			st := &gateStore{gate: make(chan struct{}), mu: &r.mu, events: &events}
+			s := newTestSink(t, r, st, WithInserts(inserts))
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- s.Run(ctx) }()
+
+			time.Sleep(300 * time.Millisecond) // the inserts hang meanwhile
+			if n, want := r.fetched(), int64(10*(inserts+1)); n != want {
+				t.Fatalf("fetched %d events while the inserts hang, want %d (the batches in flight and the next one)", n, want)
+			}
+			r.mu.Lock()
+			if len(r.commits) != 0 {
+				t.Fatalf("committed %v before any insert", r.commits)
+			}
+			r.mu.Unlock()
+			close(st.gate) // inserts go through from now on
+			waitCommits(t, r, 95, 9)
+			cancel() // the last, partial batch (5 events) is flushed on the way out
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			checkCommitOrder(t, r, 95, 10)
+			inserted, committed := 0, 0
+			for _, e := range events {
+				if e == "insert" {
+					inserted++
+				} else if committed++; committed > inserted {
+					t.Fatalf("commit %d before its insert: %v", committed, events)
+				}
+			}
+			stored := 0
+			for _, n := range st.batches {
+				stored += n
+			}
+			if stored != 95-14 { // offsets 0, 7, ..., 91 are dead letters
+				t.Fatalf("stored %d rows, want %d", stored, 95-14)
+			}
+		})
+	}
+}
+
+// reorderStore finishes its first insert only after its second: two
+// batches are inserted at once and stored out of order.
+type reorderStore struct {
+	mu                  sync.Mutex
+	calls, now, maxSeen int
+	second              chan struct{} // closed when the second insert is done
+}
+
+func (s *reorderStore) InsertRows(ctx context.Context, _ []store.Row) error {
+	s.mu.Lock()
+	s.calls++
+	call := s.calls
+	s.now++
+	s.maxSeen = max(s.maxSeen, s.now)
+	s.mu.Unlock()
+	defer func() { s.mu.Lock(); s.now--; s.mu.Unlock() }()
+	switch call {
+	case 1:
+		select {
+		case <-s.second:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	case 2:
+		close(s.second)
+	}
+	return nil
+}
+
+// With two inserts at once, the second batch is stored first, yet the
+// commits follow fetch order.
+func TestInsertsOverlapAndCommitInFetchOrder(t *testing.T) {
 	var events []string
 	r := &fakeReader{n: 95, events: &events}
-	st := &gateStore{gate: make(chan struct{}), mu: &r.mu, events: &events}
-	s, err := New(r, offsetDecoder{}, st, nopWriter{}, WithPolicy(BatchPolicy{MaxRows: 10, MaxBytes: 1 << 20, MaxWait: time.Minute}),
-		WithLogger(slog.New(slog.DiscardHandler)), WithDrainTimeout(5*time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := &reorderStore{second: make(chan struct{})}
+	s := newTestSink(t, r, st, WithInserts(2))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
+	waitCommits(t, r, 95, 9)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	checkCommitOrder(t, r, 95, 10)
+	if st.maxSeen != 2 {
+		t.Fatalf("at most %d inserts ran at once, want 2", st.maxSeen)
+	}
+}
 
-	time.Sleep(300 * time.Millisecond) // the first insert hangs meanwhile
-	if n := r.fetched(); n != 20 {
-		t.Fatalf("fetched %d events while the first insert hangs, want 20 (the batch in flight and the next one)", n)
+func newTestSink(t *testing.T, r Reader, st Store, opts ...Option) *Sink {
+	t.Helper()
+	opts = append([]Option{WithPolicy(batch.Policy{MaxItems: 10, MaxBytes: 1 << 20, MaxWait: time.Minute}),
+		WithLogger(slog.New(slog.DiscardHandler)), WithDrainTimeout(5 * time.Second)}, opts...)
+	s, err := New(r, offsetDecoder{}, st, nopWriter{}, opts...)
+	if err != nil {
+		t.Fatal(err)
 	}
-	r.mu.Lock()
-	if len(r.commits) != 0 {
-		t.Fatalf("committed %v before any insert", r.commits)
-	}
-	r.mu.Unlock()
-	close(st.gate) // inserts go through from now on
+	return s
+}
+
+// waitCommits waits until n events are fetched and at least commits
+// commits are made.
+func waitCommits(t *testing.T, r *fakeReader, n int64, commits int) {
+	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
-	for r.fetched() < 95 || func() bool { r.mu.Lock(); defer r.mu.Unlock(); return len(r.commits) < 9 }() {
+	for r.fetched() < n || func() bool { r.mu.Lock(); defer r.mu.Unlock(); return len(r.commits) < commits }() {
 		if time.Now().After(deadline) {
 			t.Fatalf("fetched %d, commits %v", r.fetched(), r.commits)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	cancel() // the last, partial batch (5 events) is flushed on the way out
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+}
+
+// checkCommitOrder checks that offsets 0..n-1 were committed once each, in
+// order, in the given number of commits.
+func checkCommitOrder(t *testing.T, r *fakeReader, n int64, commits int) {
+	t.Helper()
 	var want int64
 	for _, offs := range r.commits {
 		for _, o := range offs {
@@ -145,19 +237,7 @@ func TestPipelineBoundsMemoryAndCommitsInOrder(t *testing.T) {
 			want++
 		}
 	}
-	if want != 95 || len(r.commits) != 10 {
-		t.Fatalf("committed %d events in %d commits, want 95 in 10", want, len(r.commits))
-	}
-	for i, e := range events {
-		if want := []string{"insert", "commit"}[i%2]; e != want {
-			t.Fatalf("event %d is %s, want %s: %v", i, e, want, events)
-		}
-	}
-	stored := 0
-	for _, n := range st.batches {
-		stored += n
-	}
-	if stored != 95-14 { // offsets 0, 7, ..., 91 are dead letters
-		t.Fatalf("stored %d rows, want %d", stored, 95-14)
+	if want != n || len(r.commits) != commits {
+		t.Fatalf("committed %d events in %d commits, want %d in %d", want, len(r.commits), n, commits)
 	}
 }

@@ -1,14 +1,20 @@
 // Package sink moves scan results from the results topic into ClickHouse:
-// a consumer-group member that gathers a batch (BatchPolicy), inserts it in
-// one INSERT, and only then commits the batch's offsets. A crash anywhere
-// redelivers rather than loses; the store de-duplicates by (company, id) and
-// version, so a redelivered batch ends as the same scans.
+// a consumer-group member that gathers a batch (internal/batch, by rows,
+// bytes and wait), inserts it in one INSERT, and only then commits the
+// batch's offsets. A crash anywhere redelivers rather than loses; the store
+// de-duplicates by (company, id) and version, so a redelivered batch ends as
+// the same scans.
 //
-// The next batch is fetched and decoded while the previous one is inserted
-// (Run). While ClickHouse is down the sink retries the same batch with
+// Three things overlap (Run): the next batch is fetched and decoded while
+// up to Inserts batches are being inserted, each on its own connection,
+// and batches are committed one by one in fetch order. Overlapping inserts
+// matter because an insert is two halves that do not overlap by
+// themselves: the client builds and compresses the block, then the server
+// writes the parts and feeds the views while the client waits.
+// While ClickHouse is down the sink retries the batches in hand with
 // backoff and, once the next batch is full, stops fetching: memory stays
-// bounded by two batches plus the reader's prefetch queue, and the lag
-// waits in Kafka, where it belongs.
+// bounded by Inserts+1 batches plus the reader's prefetch queue, and the
+// lag waits in Kafka, where it belongs.
 package sink
 
 import (
@@ -24,13 +30,15 @@ import (
 
 	kafkago "github.com/segmentio/kafka-go"
 
+	"liveness/internal/batch"
 	"liveness/internal/kafka"
 	"liveness/internal/scan"
 	"liveness/internal/store"
 )
 
-// ErrInvalidPolicy reports a BatchPolicy the sink cannot run with.
-var ErrInvalidPolicy = errors.New("sink: invalid batch policy")
+// ErrConfig reports a sink that cannot run as configured (an invalid batch
+// policy also matches batch.ErrInvalidPolicy).
+var ErrConfig = errors.New("sink: invalid configuration")
 
 // Dead-letter headers, added to the original message's own headers.
 const (
@@ -40,30 +48,21 @@ const (
 	HeaderOffset    = "dlq-offset"    // its offset there
 )
 
-// BatchPolicy says when a batch is complete: whichever limit comes first.
-type BatchPolicy struct {
-	MaxRows  int           // events per batch
-	MaxBytes int           // sum of message value sizes
-	MaxWait  time.Duration // from the batch's first event
-}
-
 // DefaultBatchPolicy: ClickHouse likes few large inserts. Each insert makes
 // a part per partition touched in the table and in each of its four views,
 // and that per-block cost dominates: clickhouse-client itself took 3.7-10x
 // longer to insert 40k scans in 10k-row blocks than in one block, and the
 // sink went from 5,949 to 11,053 rows/s at 300k scans with 50k-row batches
-// instead of 10k (2 cores, shared). Memory: at most two batches are held
-// (see Run), each bounded by MaxBytes of events plus their mapped rows,
-// about 3x that. A second bounds the delay before an analyst sees a result.
-var DefaultBatchPolicy = BatchPolicy{MaxRows: 50_000, MaxBytes: 64 << 20, MaxWait: time.Second}
+// instead of 10k (2 cores, shared). At ~1.7 KB an event, 64 MiB closes a
+// batch at about 40k rows. Memory: at most Inserts+1 batches are held (see
+// Run), each bounded by MaxBytes of events plus their mapped rows, about 3x
+// that. A second bounds the delay before an analyst sees a result.
+var DefaultBatchPolicy = batch.Policy{MaxItems: 50_000, MaxBytes: 64 << 20, MaxWait: time.Second}
 
-// Validate reports a policy with a non-positive limit.
-func (p BatchPolicy) Validate() error {
-	if p.MaxRows <= 0 || p.MaxBytes <= 0 || p.MaxWait <= 0 {
-		return fmt.Errorf("%w: %+v", ErrInvalidPolicy, p)
-	}
-	return nil
-}
+// DefaultInserts is how many batches are inserted at once: two, so that
+// one batch's block is built and compressed while the server writes the
+// other's.
+const DefaultInserts = 2
 
 // Reader is the consumer side: kafka-go's *Reader with a group, explicit commits.
 type Reader interface {
@@ -76,7 +75,7 @@ type Writer interface {
 	WriteMessages(ctx context.Context, msgs ...kafkago.Message) error
 }
 
-// Store is where batches go: *store.Store.
+// Store is where batches go: *store.Store. It must take concurrent calls.
 type Store interface {
 	InsertRows(ctx context.Context, rows []store.Row) error
 }
@@ -92,7 +91,8 @@ type Sink struct {
 	dlq     Writer
 	st      Store
 	dec     Decoder
-	policy  BatchPolicy
+	policy  batch.Policy
+	inserts int
 	log     *slog.Logger
 	m       *metrics
 	backoff backoff
@@ -103,7 +103,11 @@ type Sink struct {
 type Option func(*Sink)
 
 // WithPolicy sets the batch policy (DefaultBatchPolicy otherwise).
-func WithPolicy(p BatchPolicy) Option { return func(s *Sink) { s.policy = p } }
+func WithPolicy(p batch.Policy) Option { return func(s *Sink) { s.policy = p } }
+
+// WithInserts sets how many batches are inserted at once (DefaultInserts
+// otherwise); 1 inserts one batch at a time.
+func WithInserts(n int) Option { return func(s *Sink) { s.inserts = n } }
 
 // WithLogger sets the logger. The sink logs ids, counts and reasons, never
 // payloads (landmarks are biometric data).
@@ -127,6 +131,7 @@ func New(r Reader, dec Decoder, st Store, dlq Writer, opts ...Option) (*Sink, er
 	s := &Sink{
 		r: r, dec: dec, st: st, dlq: dlq,
 		policy:  DefaultBatchPolicy,
+		inserts: DefaultInserts,
 		log:     slog.Default(),
 		backoff: backoff{first: 200 * time.Millisecond, max: 30 * time.Second},
 		drain:   20 * time.Second,
@@ -138,36 +143,39 @@ func New(r Reader, dec Decoder, st Store, dlq Writer, opts ...Option) (*Sink, er
 		s.m = newMetrics(nil)
 	}
 	if err := s.policy.Validate(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	if s.inserts < 1 {
+		return nil, fmt.Errorf("%w: %d inserts at once (at least 1)", ErrConfig, s.inserts)
 	}
 	return s, nil
 }
 
-// batch is what one flush writes and commits.
-type batch struct {
-	rows  []store.Row
-	dead  []kafkago.Message // to the dead-letter topic, reason in a header
-	msgs  []kafkago.Message // every message of the batch, for the commit
-	bytes int
-	start time.Time
+// job is one gathered batch: what one insert writes and one commit commits.
+type job struct {
+	rows   []store.Row
+	dead   []kafkago.Message // to the dead-letter topic, reason in a header
+	msgs   []kafkago.Message // every message of the batch, for the commit
+	start  time.Time
+	stored chan error // the outcome of the insert and the dead letters
 }
-
-func (b *batch) empty() bool { return len(b.msgs) == 0 }
 
 // Run consumes until ctx ends, then flushes and commits what it holds
 // (within the drain timeout) and returns nil. It returns early only on a
 // reader error other than ctx's end.
 //
-// Fetching and inserting overlap: while one batch is inserted and committed,
-// the next is fetched and decoded. The hand-over is unbuffered, so at most
-// two batches are in memory (the one in flight and the one being filled,
-// which waits, full, until the flush is done: fetching stops rather than
-// memory growing while ClickHouse is slow or down). One goroutine flushes,
-// so batches are stored and committed in the order they were fetched, and
-// an offset is only ever committed after its rows (and those of every
-// earlier batch) are stored.
+// fill gathers and decodes batches; flushAll inserts up to Inserts of them
+// at once and commits them in fetch order. A batch holds its insert slot
+// until it is committed, and the hand-over from fill is unbuffered, so at
+// most Inserts+1 batches are in memory: while ClickHouse is slow or down,
+// fetching stops rather than memory growing. An offset is only ever
+// committed after its rows, and those of every earlier batch, are stored.
 func (s *Sink) Run(ctx context.Context) error {
-	s.log.Info("sink started", "policy", fmt.Sprintf("%+v", s.policy))
+	b, err := batch.New(s.policy, s.r.FetchMessage, func(m kafkago.Message) int { return len(m.Value) })
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	s.log.Info("sink started", "policy", s.policy.String(), "inserts", s.inserts)
 	// The flusher outlives ctx by the drain timeout: the batches in hand
 	// should land and be committed rather than be redelivered to the next
 	// member. drain starts that clock (on ctx's end or a reader failure).
@@ -178,17 +186,13 @@ func (s *Sink) Run(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, drain)
 	defer stop()
 
-	full := make(chan *batch)
+	full := make(chan *job)
 	flushed := make(chan struct{})
 	go func() {
 		defer close(flushed)
-		for b := range full {
-			if err := s.flush(fctx, b); err != nil {
-				s.log.Warn("sink: batch not flushed before shutdown; it will be redelivered", "events", len(b.msgs), "err", err)
-			}
-		}
+		s.flushAll(fctx, full)
 	}()
-	err := s.fill(ctx, full)
+	err = s.fill(ctx, b, full)
 	close(full)
 	if err != nil {
 		drain()
@@ -204,12 +208,11 @@ func (s *Sink) Run(ctx context.Context) error {
 // fill gathers batches and hands them to the flusher until ctx ends (nil)
 // or the reader fails on its own (its error); the batch in hand is handed
 // over either way.
-func (s *Sink) fill(ctx context.Context, full chan<- *batch) error {
+func (s *Sink) fill(ctx context.Context, b *batch.Batcher[kafkago.Message], full chan<- *job) error {
 	for {
-		b, err := s.gather(ctx)
-		s.decode(b)
-		if !b.empty() {
-			full <- b // blocks while the previous batch is being flushed
+		bt, err := b.Next(ctx)
+		if bt.Len() > 0 {
+			full <- s.decode(bt) // blocks while every insert slot is taken
 		}
 		if ctx.Err() != nil {
 			return nil
@@ -220,62 +223,67 @@ func (s *Sink) fill(ctx context.Context, full chan<- *batch) error {
 	}
 }
 
-// gather fetches until the batch is full or its wait is over. It returns
-// with what it has when ctx ends. The clock starts at the batch's first
-// event, so a quiet topic does not produce empty flushes.
-func (s *Sink) gather(ctx context.Context) (*batch, error) {
-	b := &batch{}
-	m, err := s.r.FetchMessage(ctx)
-	if err != nil {
-		return b, err
-	}
-	b.start = time.Now()
-	b.add(m)
-	wait, cancel := context.WithDeadline(ctx, b.start.Add(s.policy.MaxWait))
-	defer cancel()
-	for len(b.msgs) < s.policy.MaxRows && b.bytes < s.policy.MaxBytes {
-		m, err := s.r.FetchMessage(wait)
-		if err != nil {
-			if ctx.Err() == nil && wait.Err() != nil {
-				return b, nil // the batch's wait is over
+// flushAll inserts up to s.inserts batches at once and commits them one by
+// one in the order they came. A slot is taken before a batch is received
+// and given back once that batch is committed; after a batch that could
+// not be stored or committed (the drain ended), nothing more is committed.
+func (s *Sink) flushAll(ctx context.Context, full <-chan *job) {
+	slots := make(chan struct{}, s.inserts)
+	inOrder := make(chan *job, s.inserts)
+	go func() {
+		defer close(inOrder)
+		for {
+			slots <- struct{}{}
+			j, ok := <-full
+			if !ok {
+				return
 			}
-			return b, err
+			j.stored = make(chan error, 1)
+			go func() { j.stored <- s.store(ctx, j) }()
+			inOrder <- j
 		}
-		b.add(m)
+	}()
+	var failed bool
+	for j := range inOrder {
+		err := <-j.stored
+		if err == nil && !failed {
+			err = s.commit(ctx, j)
+		}
+		if err != nil || failed {
+			failed = true
+			s.log.Warn("sink: batch not committed before shutdown; it will be redelivered", "events", len(j.msgs), "err", err)
+		}
+		<-slots
 	}
-	return b, nil
-}
-
-func (b *batch) add(m kafkago.Message) {
-	b.msgs = append(b.msgs, m)
-	b.bytes += len(m.Value)
 }
 
 // decode turns the batch's messages into rows, in parallel (decoding the
-// landmarks and marshalling them again as JSON costs more CPU than the
-// rest of the sink), and marks the events that cannot be decoded or stored
-// for the dead-letter topic. Rows keep the messages' order.
-func (s *Sink) decode(b *batch) {
-	rows := make([]store.Row, len(b.msgs))
-	errs := make([]error, len(b.msgs))
-	workers := min(runtime.GOMAXPROCS(0), (len(b.msgs)+minPerWorker-1)/minPerWorker)
+// landmarks and writing them again as JSON costs more CPU than the rest of
+// the sink), and marks the events that cannot be decoded or stored for the
+// dead-letter topic. Rows keep the messages' order.
+func (s *Sink) decode(bt batch.Batch[kafkago.Message]) *job {
+	msgs := bt.Items
+	rows := make([]store.Row, len(msgs))
+	errs := make([]error, len(msgs))
+	workers := min(runtime.GOMAXPROCS(0), (len(msgs)+minPerWorker-1)/minPerWorker)
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
-			for i := w; i < len(b.msgs); i += workers {
-				rows[i], errs[i] = s.decodeOne(b.msgs[i].Value)
+			for i := w; i < len(msgs); i += workers {
+				rows[i], errs[i] = s.decodeOne(msgs[i].Value)
 			}
 		})
 	}
 	wg.Wait()
-	b.rows = rows[:0]
+	j := &job{rows: rows[:0], msgs: msgs, start: bt.First}
 	for i, err := range errs {
 		if err != nil {
-			b.dead = append(b.dead, deadLetter(b.msgs[i], err))
+			j.dead = append(j.dead, deadLetter(msgs[i], err))
 			continue
 		}
-		b.rows = append(b.rows, rows[i])
+		j.rows = append(j.rows, rows[i])
 	}
+	return j
 }
 
 // minPerWorker keeps small batches on one goroutine, where a fan-out would
@@ -299,36 +307,41 @@ func deadLetter(m kafkago.Message, reason error) kafkago.Message {
 	return d
 }
 
-// flush inserts the batch, writes its dead letters, then commits. Each step
-// retries with backoff until it succeeds or ctx ends; a step is never
-// skipped, so a commit always follows a stored batch.
-func (s *Sink) flush(ctx context.Context, b *batch) error {
-	start := time.Now()
-	if len(b.rows) > 0 {
-		if err := s.retry(ctx, "insert", func(ctx context.Context) error { return s.st.InsertRows(ctx, b.rows) }); err != nil {
+// store inserts the batch and writes its dead letters, each step retried
+// with backoff until it succeeds or ctx ends.
+func (s *Sink) store(ctx context.Context, j *job) error {
+	if len(j.rows) > 0 {
+		start := time.Now()
+		if err := s.retry(ctx, "insert", func(ctx context.Context) error { return s.st.InsertRows(ctx, j.rows) }); err != nil {
 			return err
 		}
 		s.m.insertSeconds.Observe(time.Since(start).Seconds())
 	}
-	if len(b.dead) > 0 {
-		for _, d := range b.dead {
+	if len(j.dead) > 0 {
+		for _, d := range j.dead {
 			reason, _ := kafka.Header(d, HeaderReason)
 			s.log.Warn("sink: event to dead-letter topic", "key", string(d.Key), "reason", reason)
 		}
-		if err := s.retry(ctx, "dead-letter", func(ctx context.Context) error { return s.dlq.WriteMessages(ctx, b.dead...) }); err != nil {
+		if err := s.retry(ctx, "dead-letter", func(ctx context.Context) error { return s.dlq.WriteMessages(ctx, j.dead...) }); err != nil {
 			return err
 		}
 	}
-	if err := s.retry(ctx, "commit", func(ctx context.Context) error { return s.r.CommitMessages(ctx, b.msgs...) }); err != nil {
+	return nil
+}
+
+// commit commits a stored batch's offsets, retried like the insert: a
+// commit always follows a stored batch and is never skipped.
+func (s *Sink) commit(ctx context.Context, j *job) error {
+	if err := s.retry(ctx, "commit", func(ctx context.Context) error { return s.r.CommitMessages(ctx, j.msgs...) }); err != nil {
 		return err
 	}
-	s.m.stored.Add(float64(len(b.rows)))
-	s.m.dead.Add(float64(len(b.dead)))
+	s.m.stored.Add(float64(len(j.rows)))
+	s.m.dead.Add(float64(len(j.dead)))
 	s.m.batches.Inc()
-	s.m.batchRows.Observe(float64(len(b.msgs)))
+	s.m.batchRows.Observe(float64(len(j.msgs)))
 	s.m.lastFlush.SetToCurrentTime()
-	s.log.Debug("sink: batch committed", "events", len(b.msgs), "stored", len(b.rows), "dead", len(b.dead),
-		"took", time.Since(b.start).String())
+	s.log.Debug("sink: batch committed", "events", len(j.msgs), "stored", len(j.rows), "dead", len(j.dead),
+		"took", time.Since(j.start).String())
 	return nil
 }
 

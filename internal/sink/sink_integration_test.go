@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	kafkago "github.com/segmentio/kafka-go"
 
+	"liveness/internal/batch"
 	"liveness/internal/kafka"
 	"liveness/internal/scan"
 )
@@ -30,7 +31,7 @@ func TestSinkEndToEnd(t *testing.T) {
 	e.produce(t, all, []byte("not avro at all"), []byte{0xC3, 0x01, 1, 2, 3})
 	events := int64(len(all) + 2)
 
-	stop := e.startSink(t, e.chcfg.Addr, WithPolicy(BatchPolicy{MaxRows: 100, MaxBytes: 1 << 20, MaxWait: 200 * time.Millisecond}))
+	stop := e.startSink(t, e.chcfg.Addr, WithPolicy(batch.Policy{MaxItems: 100, MaxBytes: 1 << 20, MaxWait: 200 * time.Millisecond}))
 	eventually(t, 60*time.Second, "every event committed", func() bool { return e.committed(t) == events })
 	if err := stop(); err != nil {
 		t.Fatal(err)
@@ -73,7 +74,7 @@ func TestSinkClickHouseDownThenBackLosesNothing(t *testing.T) {
 	e := newEnv(t)
 	p := newProxy(t, e.chcfg.Addr)
 	company := uuid.New()
-	stop := e.startSink(t, p.addr, WithPolicy(BatchPolicy{MaxRows: 50, MaxBytes: 1 << 20, MaxWait: 100 * time.Millisecond}))
+	stop := e.startSink(t, p.addr, WithPolicy(batch.Policy{MaxItems: 50, MaxBytes: 1 << 20, MaxWait: 100 * time.Millisecond}))
 
 	e.produce(t, genScans(3, company, 200))
 	eventually(t, 60*time.Second, "first 200 stored and committed", func() bool { return e.committed(t) == 200 })
@@ -105,7 +106,7 @@ func TestSinkShutdownFlushesTheBatchInHand(t *testing.T) {
 	company := uuid.New()
 	e.produce(t, genScans(5, company, 400))
 	// A batch that would wait a minute: only the shutdown can flush it.
-	stop := e.startSink(t, e.chcfg.Addr, WithPolicy(BatchPolicy{MaxRows: 100_000, MaxBytes: 64 << 20, MaxWait: time.Minute}))
+	stop := e.startSink(t, e.chcfg.Addr, WithPolicy(batch.Policy{MaxItems: 100_000, MaxBytes: 64 << 20, MaxWait: time.Minute}))
 	time.Sleep(5 * time.Second)
 	if n := e.count(t, "SELECT count() FROM $db.scans"); n != 0 {
 		t.Fatalf("%d rows stored before the batch was due", n)

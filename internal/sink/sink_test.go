@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"liveness/internal/batch"
 )
 
 func TestBackoffDoublesToTheCapWithJitter(t *testing.T) {
@@ -19,16 +21,16 @@ func TestBackoffDoublesToTheCapWithJitter(t *testing.T) {
 	}
 }
 
-func TestPolicyValidate(t *testing.T) {
+func TestNewRefusesAnInvalidConfiguration(t *testing.T) {
 	if err := DefaultBatchPolicy.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []BatchPolicy{{MaxRows: 0, MaxBytes: 1, MaxWait: 1}, {MaxRows: 1, MaxBytes: -1, MaxWait: 1}, {MaxRows: 1, MaxBytes: 1}} {
-		if err := p.Validate(); !errors.Is(err, ErrInvalidPolicy) {
-			t.Fatalf("%+v: %v", p, err)
+	for _, p := range []batch.Policy{{}, {MaxItems: 1, MaxBytes: -1, MaxWait: 1}, {MaxItems: 1, MaxBytes: 1}} {
+		if _, err := New(nil, nil, nil, nil, WithPolicy(p)); !errors.Is(err, ErrConfig) || !errors.Is(err, batch.ErrInvalidPolicy) {
+			t.Fatalf("New accepted policy %+v: %v", p, err)
 		}
 	}
-	if _, err := New(nil, nil, nil, nil, WithPolicy(BatchPolicy{})); !errors.Is(err, ErrInvalidPolicy) {
-		t.Fatalf("New accepted an empty policy: %v", err)
+	if _, err := New(nil, nil, nil, nil, WithInserts(0)); !errors.Is(err, ErrConfig) {
+		t.Fatalf("New accepted 0 inserts at once: %v", err)
 	}
 }
