@@ -105,12 +105,14 @@ func (m *Manifest) Spec(name string) (Spec, error) {
 }
 
 // CPURewrites are the graph rewrites every session gets on CPU, the engine's
-// and the tests' alike: PRelu as Relu, hard-swish gates as one HardSigmoid.
-// Fewer element-wise passes and layout reorders (25-40% less CPU per run of
-// the anti-spoof and iris models, ~8% for the 66-point model; outputs equal
-// to float rounding; see inference/onnx and BenchmarkSessions).
+// and the tests' alike: weights listed as graph inputs made constants,
+// PRelu as Relu, hard-swish gates as one HardSigmoid. Fewer element-wise
+// passes and layout reorders (25-40% less CPU per run of the anti-spoof
+// and iris models, ~8% for the 66-point model, ~64% for the 68-point
+// model, whose weights were inputs; outputs equal to float rounding; see
+// inference/onnx and BenchmarkSessions).
 func CPURewrites() []onnx.OpenOption {
-	return []onnx.OpenOption{onnx.WithPReluAsRelu(), onnx.WithHardSigmoid()}
+	return []onnx.OpenOption{onnx.WithConstantInitializers(), onnx.WithPReluAsRelu(), onnx.WithHardSigmoid()}
 }
 
 // Open loads the model from modelsDir: checks its sha256, applies the batch

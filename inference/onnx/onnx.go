@@ -67,6 +67,11 @@ type Options struct {
 	Spin bool
 	// Optimization is the graph optimisation level; zero is OptimizeAll.
 	Optimization Optimization
+	// Config are extra session configuration entries (ONNX Runtime's
+	// AddSessionConfigEntry keys, e.g. "session.set_denormal_as_zero").
+	Config map[string]string
+	// MemPattern: nil keeps ONNX Runtime's default (on).
+	MemPattern *bool
 }
 
 // Optimization is ONNX Runtime's graph optimisation level.
@@ -196,6 +201,18 @@ func sessionOptions(o Options) (*ort.SessionOptions, error) {
 	if err := so.SetCpuMemArena(arena); err != nil {
 		so.Destroy()
 		return nil, fmt.Errorf("onnx: cpu arena: %w", err)
+	}
+	if o.MemPattern != nil {
+		if err := so.SetMemPattern(*o.MemPattern); err != nil {
+			so.Destroy()
+			return nil, fmt.Errorf("onnx: memory pattern: %w", err)
+		}
+	}
+	for k, v := range o.Config {
+		if err := so.AddSessionConfigEntry(k, v); err != nil {
+			so.Destroy()
+			return nil, fmt.Errorf("onnx: session config %s=%s: %w", k, v, err)
+		}
 	}
 	if o.Device == DeviceCUDA {
 		if err := appendCUDA(so, o.CUDADeviceID); err != nil {

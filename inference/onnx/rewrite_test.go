@@ -147,3 +147,52 @@ func TestHardSigmoidChainsKeepOutputs(t *testing.T) {
 		t.Fatalf("outputs moved by %g (largest %g)", worst, norm)
 	}
 }
+
+// TestConstantInitializersKeepOutputs: the 68-point model lists its 152
+// weights among its inputs; as constants its landmarks agree to float
+// rounding.
+func TestConstantInitializersKeepOutputs(t *testing.T) {
+	initRuntime(t)
+	path := filepath.Join(modelsDir(), slimFile)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, n, err := ConstantInitializers(data); err != nil || n != 152 {
+		t.Fatalf("%d inputs dropped (%v), want 152", n, err)
+	}
+	plain, err := Open(path, slimSum, WithDynamicBatch())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	consts, err := Open(path, slimSum, WithDynamicBatch(), WithConstantInitializers())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer consts.Close()
+	if len(consts.Inputs()) != 1 || len(plain.Inputs()) != 1 {
+		t.Fatalf("inputs: %v and %v, want the image only", plain.Inputs(), consts.Inputs())
+	}
+	in := Tensor{Shape: []int64{1, 3, 160, 160}, Data: make([]float32, 3*160*160)}
+	for i := range in.Data {
+		in.Data[i] = float32(math.Sin(float64(i)*0.011) * math.Cos(float64(i)*0.0009))
+	}
+	want, err := plain.Run(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := consts.Run(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var worst, norm float64
+	for i, v := range want[0].Data {
+		worst = max(worst, math.Abs(float64(got[0].Data[i]-v)))
+		norm = max(norm, math.Abs(float64(v)))
+	}
+	t.Logf("max |Δ| %.3g over outputs up to %.3g", worst, norm)
+	if worst > 1e-4*max(norm, 1) {
+		t.Fatalf("outputs moved by %g (largest %g)", worst, norm)
+	}
+}

@@ -35,6 +35,7 @@ type openConfig struct {
 	batchDim bool
 	fixed    [][]int64 // per input; nil: as the file says
 	prelu    bool
+	consts   bool
 	hsig     bool
 	opts     Options // the runtime's options, with any per-session overrides
 }
@@ -59,6 +60,10 @@ func WithFixedInputs(shapes ...[]int64) OpenOption {
 // WithPReluAsRelu rewrites the graph's per-channel PRelu nodes into
 // layout-friendly operators (see PReluAsRelu).
 func WithPReluAsRelu() OpenOption { return func(c *openConfig) { c.prelu = true } }
+
+// WithConstantInitializers makes initializers that the graph also lists
+// as inputs constants (see ConstantInitializers).
+func WithConstantInitializers() OpenOption { return func(c *openConfig) { c.consts = true } }
 
 // WithHardSigmoid rewrites the graph's hard-swish gates into one
 // HardSigmoid each (see HardSigmoidChains).
@@ -90,9 +95,27 @@ func WithCPUArena(on bool) OpenOption {
 	return func(c *openConfig) { c.opts.CPUArena = &on }
 }
 
+// WithConfig adds a session configuration entry (ONNX Runtime's
+// AddSessionConfigEntry) to this session's options.
+func WithConfig(key, value string) OpenOption {
+	return func(c *openConfig) {
+		m := make(map[string]string, len(c.opts.Config)+1)
+		for k, v := range c.opts.Config {
+			m[k] = v
+		}
+		m[key] = value
+		c.opts.Config = m
+	}
+}
+
+// WithMemPattern turns ONNX Runtime's memory pattern planning on or off.
+func WithMemPattern(on bool) OpenOption {
+	return func(c *openConfig) { c.opts.MemPattern = &on }
+}
+
 // Open verifies the model file against its sha256 (hex), applies the
-// requested graph rewrites (batch or fixed shapes, then PRelu, then
-// hard-sigmoid) and creates the session.
+// requested graph rewrites (batch or fixed shapes, then constant
+// initializers, then PRelu, then hard-sigmoid) and creates the session.
 func Open(path, sum string, opts ...OpenOption) (*Session, error) {
 	if !Initialized() {
 		return nil, ErrNotInitialized
@@ -112,6 +135,11 @@ func Open(path, sum string, opts ...OpenOption) (*Session, error) {
 		}
 	case cfg.batchDim:
 		if data, err = DynamicBatch(data); err != nil {
+			return nil, fmt.Errorf("onnx: %s: %w", path, err)
+		}
+	}
+	if cfg.consts {
+		if data, _, err = ConstantInitializers(data); err != nil {
 			return nil, fmt.Errorf("onnx: %s: %w", path, err)
 		}
 	}
