@@ -52,10 +52,10 @@ type IO struct {
 // fixed batch dimension of 1 dynamic when loading; Batchable says N>1 runs
 // were checked to equal N single runs (models_test.go).
 //
-// One model cannot batch: eye-iris-mediapipe (a Barracuda conversion)
-// concatenates activations with constant tensors whose batch is 1, so N>1
-// fails inside a Concat even after the rewrite; callers loop over it, one
-// eye per run (about 4 ms CPU each under load, ~2 ms on a quiet machine).
+// eye-iris-mediapipe (a Barracuda conversion) pads channels by
+// concatenating zeros made with a batch of 1; the batch rewrite turns that
+// into a Pad (inference/onnx), so it batches too: both eyes of a face in
+// one N=2 run.
 type Spec struct {
 	Name         string `json:"name"`
 	File         string `json:"file"`

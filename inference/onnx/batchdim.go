@@ -45,17 +45,23 @@ var errMalformed = errors.New("malformed ONNX model")
 // Declared shapes are not enough when an operator pins the batch: a Reshape
 // to the constant shape [1, ...] (exporters write the traced batch of 1
 // into it). Such constants get 0 as their first element instead, which
-// Reshape reads as "copy the input's dimension 0", the batch. Each model
+// Reshape reads as "copy the input's dimension 0", the batch; and zero
+// channels concatenated from a ConstantOfShape of batch 1 become a Pad
+// (see zeroPadConcats). Each model
 // marked batchable is still checked by running N=4 against four N=1 runs
 // (inference/models/models_test.go), since a graph can pin the batch in ways
 // no rewrite of this kind sees.
 func DynamicBatch(model []byte) ([]byte, error) {
+	opset := defaultOpset(model)
 	return rewrite(model, fModelGraph, func(_ int, graph []byte) ([]byte, error) {
 		graph, err := rewrite(graph, fGraphInput, valueInfo, fGraphOutput, fGraphValueInfo)
 		if err != nil {
 			return nil, err
 		}
-		return unpinReshapes(graph)
+		if graph, err = unpinReshapes(graph); err != nil {
+			return nil, err
+		}
+		return zeroPadConcats(graph, opset)
 	})
 }
 

@@ -1,6 +1,7 @@
 package onnx
 
 import (
+	"bytes"
 	"math"
 	"os"
 	"path/filepath"
@@ -194,5 +195,58 @@ func TestConstantInitializersKeepOutputs(t *testing.T) {
 	t.Logf("max |Δ| %.3g over outputs up to %.3g", worst, norm)
 	if worst > 1e-4*max(norm, 1) {
 		t.Fatalf("outputs moved by %g (largest %g)", worst, norm)
+	}
+}
+
+// TestDynamicBatchPadsIrisChannels: the iris model's zero channels
+// (Concat with a ConstantOfShape of batch 1) become a Pad, so N=2 runs and
+// gives exactly the two N=1 outputs of the file as shipped.
+func TestDynamicBatchPadsIrisChannels(t *testing.T) {
+	initRuntime(t)
+	const file, sum = "eye-iris-mediapipe/iris_landmark_barracuda.onnx", "3eb985960b80e6069812c2f20682b7a4194d80cf5a3a918ddb8d0b3ca72a6432"
+	path := filepath.Join(modelsDir(), file)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rw, err := DynamicBatch(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(rw, []byte("ConstantOfShape")) || !bytes.Contains(rw, []byte("Pad")) {
+		t.Fatal("the channel padding was not rewritten into a Pad")
+	}
+	plain, err := Open(path, sum)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	dyn, err := Open(path, sum, WithDynamicBatch())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dyn.Close()
+	const per = 3 * 64 * 64
+	in := make([]float32, 2*per)
+	for i := range in {
+		in[i] = float32((i*7919)%255) / 255
+	}
+	both, err := dyn.Run(Tensor{Shape: []int64{2, 3, 64, 64}, Data: in})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range 2 {
+		one, err := plain.Run(Tensor{Shape: []int64{1, 3, 64, 64}, Data: in[k*per : (k+1)*per]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for o := range one {
+			w := len(one[o].Data)
+			for j, v := range one[o].Data {
+				if got := both[o].Data[k*w+j]; got != v {
+					t.Fatalf("output %d item %d [%d]: N=2 gives %g, N=1 %g", o, k, j, got, v)
+				}
+			}
+		}
 	}
 }
