@@ -64,6 +64,9 @@ type Spec struct {
 	Outputs      []IO   `json:"outputs"`
 	RewriteBatch bool   `json:"rewriteBatch,omitempty"`
 	Batchable    bool   `json:"batchable"`
+	// ResizeScales are the constant scales of the graph's computed-size
+	// Resize nodes at the model's fixed input size (onnx.ResizeScales).
+	ResizeScales []float32 `json:"resizeScales,omitempty"`
 }
 
 // Manifest is the model set the engine may load.
@@ -116,12 +119,15 @@ func CPURewrites() []onnx.OpenOption {
 }
 
 // Open loads the model from modelsDir: checks its sha256, applies the batch
-// rewrite, and checks its inputs and outputs against the manifest. extra
-// tunes the session (threads, arena).
+// and Resize rewrites, and checks its inputs and outputs against the
+// manifest. extra tunes the session (threads, arena).
 func (s Spec) Open(modelsDir string, extra ...onnx.OpenOption) (*onnx.Session, error) {
 	opts := append([]onnx.OpenOption(nil), extra...)
 	if s.RewriteBatch {
 		opts = append(opts, onnx.WithDynamicBatch())
+	}
+	if s.ResizeScales != nil {
+		opts = append(opts, onnx.WithResizeScales(s.ResizeScales))
 	}
 	sess, err := onnx.Open(filepath.Join(modelsDir, s.File), s.SHA256, opts...)
 	if err != nil {

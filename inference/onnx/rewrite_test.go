@@ -250,3 +250,67 @@ func TestDynamicBatchPadsIrisChannels(t *testing.T) {
 		}
 	}
 }
+
+// TestResizeScalesKeepOutputs: the 66-point model's two computed-size
+// Resize nodes take constant scales 2 (its input is 224×224), the nodes
+// that computed the sizes go, and its heatmaps agree to float rounding.
+func TestResizeScalesKeepOutputs(t *testing.T) {
+	initRuntime(t)
+	const file, sum = "landmarks66-openseeface/lm_model0_opt.onnx", "43c9c58f03701cc15b8423c49b78af348a6397334d348887e0fda59013275c29"
+	path := filepath.Join(modelsDir(), file)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scales := []float32{1, 1, 2, 2}
+	rw, n, err := ResizeScales(data, scales)
+	if err != nil || n != 2 {
+		t.Fatalf("%d Resize rewritten (%v), want 2", n, err)
+	}
+	if bytes.Contains(rw, []byte("Shape")) {
+		t.Error("the nodes that computed the sizes are still there")
+	}
+	plain, err := Open(path, sum)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	scaled, err := Open(path, sum, WithResizeScales(scales))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer scaled.Close()
+	in := Tensor{Shape: []int64{1, 3, 224, 224}, Data: make([]float32, 3*224*224)}
+	for i := range in.Data {
+		in.Data[i] = float32(2 * math.Sin(float64(i)*0.017) * math.Cos(float64(i)*0.0011))
+	}
+	want, err := plain.Run(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := scaled.Run(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got[0].Data) != len(want[0].Data) {
+		t.Fatalf("%d values, want %d", len(got[0].Data), len(want[0].Data))
+	}
+	var worst, norm float64
+	for i, v := range want[0].Data {
+		worst = max(worst, math.Abs(float64(got[0].Data[i]-v)))
+		norm = max(norm, math.Abs(float64(v)))
+	}
+	t.Logf("max |Δ| %.3g over outputs up to %.3g", worst, norm)
+	if worst > 1e-4*max(norm, 1) {
+		t.Fatalf("outputs moved by %g (largest %g)", worst, norm)
+	}
+	// A wrong scale changes the output's shape: the rewrite cannot pass
+	// unnoticed.
+	wrong, err := Open(path, sum, WithResizeScales([]float32{1, 1, 3, 3}))
+	if err == nil {
+		defer wrong.Close()
+		if _, err := wrong.Run(in); err == nil {
+			t.Error("scales 3 ran")
+		}
+	}
+}

@@ -36,6 +36,7 @@ type openConfig struct {
 	fixed    [][]int64 // per input; nil: as the file says
 	prelu    bool
 	consts   bool
+	scales   []float32 // Resize scales; nil: as the file says
 	hsig     bool
 	opts     Options // the runtime's options, with any per-session overrides
 }
@@ -64,6 +65,12 @@ func WithPReluAsRelu() OpenOption { return func(c *openConfig) { c.prelu = true 
 // WithConstantInitializers makes initializers that the graph also lists
 // as inputs constants (see ConstantInitializers).
 func WithConstantInitializers() OpenOption { return func(c *openConfig) { c.consts = true } }
+
+// WithResizeScales gives the graph's Resize nodes whose size is computed
+// these constant scales (see ResizeScales).
+func WithResizeScales(scales []float32) OpenOption {
+	return func(c *openConfig) { c.scales = scales }
+}
 
 // WithHardSigmoid rewrites the graph's hard-swish gates into one
 // HardSigmoid each (see HardSigmoidChains).
@@ -115,7 +122,7 @@ func WithMemPattern(on bool) OpenOption {
 
 // Open verifies the model file against its sha256 (hex), applies the
 // requested graph rewrites (batch or fixed shapes, then constant
-// initializers, then PRelu, then hard-sigmoid) and creates the session.
+// initializers, Resize scales, PRelu, hard-sigmoid) and creates the session.
 func Open(path, sum string, opts ...OpenOption) (*Session, error) {
 	if !Initialized() {
 		return nil, ErrNotInitialized
@@ -140,6 +147,11 @@ func Open(path, sum string, opts ...OpenOption) (*Session, error) {
 	}
 	if cfg.consts {
 		if data, _, err = ConstantInitializers(data); err != nil {
+			return nil, fmt.Errorf("onnx: %s: %w", path, err)
+		}
+	}
+	if cfg.scales != nil {
+		if data, _, err = ResizeScales(data, cfg.scales); err != nil {
 			return nil, fmt.Errorf("onnx: %s: %w", path, err)
 		}
 	}
