@@ -26,11 +26,11 @@ func BenchmarkSessionConfig(b *testing.B) {
 	m, _ := models.Load()
 	rw := models.CPURewrites()
 	vs := []sessionVariant{
-		{name: "engine", opts: rw},
-		{name: "again", opts: rw},
-		{name: "daz", opts: append(rw[:len(rw):len(rw)], onnx.WithConfig("session.set_denormal_as_zero", "1"))},
-		{name: "noprepack", opts: append(rw[:len(rw):len(rw)], onnx.WithConfig("session.disable_prepacking", "1"))},
-		{name: "nomempattern", opts: append(rw[:len(rw):len(rw)], onnx.WithMemPattern(false))},
+		{name: "engine", engine: true, opts: rw},
+		{name: "again", engine: true, opts: rw},
+		{name: "daz", engine: true, opts: append(rw[:len(rw):len(rw)], onnx.WithConfig("session.set_denormal_as_zero", "1"))},
+		{name: "noprepack", engine: true, opts: append(rw[:len(rw):len(rw)], onnx.WithConfig("session.disable_prepacking", "1"))},
+		{name: "nomempattern", engine: true, opts: append(rw[:len(rw):len(rw)], onnx.WithMemPattern(false))},
 	}
 	for _, name := range []string{models.Detector, models.Landmarks68, models.FASNetV2, models.FASNetV1SE, models.Suri128, models.Iris, models.Landmarks66} {
 		sess := make([]*onnx.Session, len(vs))

@@ -151,9 +151,10 @@ func BenchmarkStages(b *testing.B) {
 }
 
 type sessionVariant struct {
-	name  string
-	fixed bool
-	opts  []onnx.OpenOption
+	name   string
+	fixed  bool
+	engine bool // the manifest's Resize scales too, as Spec.Open gives the engine
+	opts   []onnx.OpenOption
 }
 
 func sessionVariants() []sessionVariant {
@@ -161,14 +162,13 @@ func sessionVariants() []sessionVariant {
 		{name: "shipped"},
 		{name: "fixed", fixed: true},
 		{name: "extended", opts: []onnx.OpenOption{onnx.WithOptimization(onnx.OptimizeExtended)}},
-		{name: "rewritten", opts: models.CPURewrites()},
+		{name: "rewritten", engine: true, opts: models.CPURewrites()},
 	}
 }
 
 // openVariant opens model name as variant v, single-threaded with the CPU
 // arena (the engine's single-image settings). It bypasses Spec.Open: a
-// fixed-input variant must skip the batch rewrite and the manifest's
-// dynamic-shape check.
+// fixed-input variant must skip the manifest's dynamic-shape check.
 func openVariant(b *testing.B, m *models.Manifest, name string, v sessionVariant, img *imagefile.Image) *onnx.Session {
 	b.Helper()
 	spec, err := m.Spec(name)
@@ -176,10 +176,14 @@ func openVariant(b *testing.B, m *models.Manifest, name string, v sessionVariant
 		b.Fatal(err)
 	}
 	opts := append([]onnx.OpenOption{onnx.WithThreads(1), onnx.WithCPUArena(true)}, v.opts...)
+	if spec.RewriteBatch {
+		opts = append(opts, onnx.WithDynamicBatch())
+	}
 	if v.fixed {
 		opts = append(opts, onnx.WithFixedInputs(fixedShape(name, img)))
-	} else if spec.RewriteBatch {
-		opts = append(opts, onnx.WithDynamicBatch())
+	}
+	if v.engine && spec.ResizeScales != nil {
+		opts = append(opts, onnx.WithResizeScales(spec.ResizeScales))
 	}
 	s, err := onnx.Open(filepath.Join(modeltest.ModelsDir(), spec.File), spec.SHA256, opts...)
 	if err != nil {
@@ -196,7 +200,7 @@ func fixedShape(name string, img *imagefile.Image) []int64 {
 	case models.Landmarks68:
 		return []int64{1, 3, 160, 160}
 	case models.Iris:
-		return []int64{1, 3, 64, 64}
+		return []int64{2, 3, 64, 64} // both eyes of the face in one run
 	case models.FASNetV2, models.FASNetV1SE:
 		return []int64{1, 3, 80, 80}
 	case models.Suri128:

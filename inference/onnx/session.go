@@ -51,7 +51,8 @@ func WithDynamicBatch() OpenOption { return func(c *openConfig) { c.batchDim = t
 
 // WithFixedInputs pins every dimension of the graph's inputs to the given
 // shapes, one per input in Inputs() order (see FixedInputs): the session
-// runs that shape only. It replaces WithDynamicBatch. Measured against
+// runs that shape only. With WithDynamicBatch it applies after the batch
+// rewrite (which also frees batch-1 constants inside the graph). Measured against
 // the shipped shapes in BenchmarkSessions (inference/): no gain on CPU for
 // any of the engine's models, so the engine does not use it.
 func WithFixedInputs(shapes ...[]int64) OpenOption {
@@ -121,7 +122,7 @@ func WithMemPattern(on bool) OpenOption {
 }
 
 // Open verifies the model file against its sha256 (hex), applies the
-// requested graph rewrites (batch or fixed shapes, then constant
+// requested graph rewrites (batch, then fixed shapes, then constant
 // initializers, Resize scales, PRelu, hard-sigmoid) and creates the session.
 func Open(path, sum string, opts ...OpenOption) (*Session, error) {
 	if !Initialized() {
@@ -135,13 +136,13 @@ func Open(path, sum string, opts ...OpenOption) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case cfg.fixed != nil:
-		if data, err = FixedInputs(data, cfg.fixed); err != nil {
+	if cfg.batchDim {
+		if data, err = DynamicBatch(data); err != nil {
 			return nil, fmt.Errorf("onnx: %s: %w", path, err)
 		}
-	case cfg.batchDim:
-		if data, err = DynamicBatch(data); err != nil {
+	}
+	if cfg.fixed != nil {
+		if data, err = FixedInputs(data, cfg.fixed); err != nil {
 			return nil, fmt.Errorf("onnx: %s: %w", path, err)
 		}
 	}
