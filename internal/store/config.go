@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"regexp"
 	"strings"
@@ -29,26 +30,50 @@ type Config struct {
 	Compression   string // CLICKHOUSE_COMPRESSION: lz4, zstd or none (see compressions)
 }
 
-// compressions are the native protocol's block compressions CLICKHOUSE_COMPRESSION
-// names; 18.16 and current releases speak all three. lz4 is the default, for
-// a server across a network. On loopback, none is cheaper: a sink's 50k-row
-// insert (89 MB) cost the Go side ~1.2 s of CPU with lz4 (half of it in
-// compressing the faces JSON) and ~0.6 s without, the server's CPU the same,
-// and on a shared two-core machine that CPU is the sink's bottleneck
-// (README, "Query benchmark").
+// compressions are the native protocol's block compressions
+// CLICKHOUSE_COMPRESSION names; 18.16 and current releases speak all three.
+//
+// The default, auto, is lz4 for a server across a network and none on
+// loopback, where there is no network to save and compressing only spends
+// CPU that the server on the same cores needs: Go's lz4 compressed the
+// sink's blocks at ~150 MB/s, 2.3 of its 10.2 s CPU per 200k scans, and
+// bench-query's sink went from 17.8k to 19.7-26.0k rows/s without it
+// (200k scans, two inserts at once, two shared cores). zstd was slower
+// still (11.4k rows/s).
 var compressions = map[string]clickhouse.CompressionMethod{
 	"lz4":  clickhouse.CompressionLZ4,
 	"zstd": clickhouse.CompressionZSTD,
 	"none": clickhouse.CompressionNone,
 }
 
-// compression is c.Compression's method; lz4 when empty.
+// CompressionAuto picks lz4 or none by the addresses (see compressions).
+const CompressionAuto = "auto"
+
+// compression is c.Compression's method.
 func (c Config) compression() (clickhouse.CompressionMethod, bool) {
-	if c.Compression == "" {
+	if c.Compression == "" || c.Compression == CompressionAuto {
+		if c.loopback() {
+			return clickhouse.CompressionNone, true
+		}
 		return clickhouse.CompressionLZ4, true
 	}
 	m, ok := compressions[c.Compression]
 	return m, ok
+}
+
+// loopback says whether every address is on this host.
+func (c Config) loopback() bool {
+	for _, a := range c.addrs() {
+		host, _, err := net.SplitHostPort(a)
+		if err != nil {
+			host = a
+		}
+		ip := net.ParseIP(host)
+		if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			return false
+		}
+	}
+	return true
 }
 
 // Defaults of the local stack.
@@ -67,7 +92,7 @@ func (c Config) Validate() error {
 		return err
 	}
 	if _, ok := c.compression(); !ok {
-		return fmt.Errorf("%w: CLICKHOUSE_COMPRESSION %q: want lz4, zstd or none", ErrInvalidConfig, c.Compression)
+		return fmt.Errorf("%w: CLICKHOUSE_COMPRESSION %q: want auto, lz4, zstd or none", ErrInvalidConfig, c.Compression)
 	}
 	if !c.TLS && (c.CAFile != "" || c.TLSServerName != "") {
 		// A CA file without TLS is a half-done setup: refuse rather than

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"liveness/internal/config"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
 )
 
 func TestLoadMigrations(t *testing.T) {
@@ -111,5 +113,25 @@ func TestConfigRegister(t *testing.T) {
 	c.Password = "s3cret-pw"
 	if strings.Contains(c.String(), c.Password) {
 		t.Fatalf("String() leaks the password: %s", c)
+	}
+}
+
+func TestAutoCompressionIsNoneOnlyOnLoopback(t *testing.T) {
+	for addr, want := range map[string]clickhouse.CompressionMethod{
+		"127.0.0.1:9000":              clickhouse.CompressionNone,
+		"localhost:9000, [::1]:9000":  clickhouse.CompressionNone,
+		"127.0.0.1:9000, ch.svc:9000": clickhouse.CompressionLZ4,
+		"10.0.0.7:9000":               clickhouse.CompressionLZ4,
+		"clickhouse.data.svc:9440":    clickhouse.CompressionLZ4,
+	} {
+		for _, setting := range []string{"", CompressionAuto} {
+			got, ok := Config{Addr: addr, Compression: setting}.compression()
+			if !ok || got != want {
+				t.Errorf("%q with %q: %v, want %v", addr, setting, got, want)
+			}
+		}
+	}
+	if got, _ := (Config{Addr: "127.0.0.1:9000", Compression: "lz4"}).compression(); got != clickhouse.CompressionLZ4 {
+		t.Errorf("lz4 asked on loopback: %v", got)
 	}
 }

@@ -11,6 +11,6 @@ func (c *Config) Register(s *config.Set) {
 	s.String(&c.Password, "CLICKHOUSE_PASSWORD", "", "ClickHouse password")
 	s.Bool(&c.TLS, "CLICKHOUSE_TLS", false, "connect to ClickHouse over TLS")
 	s.String(&c.CAFile, "CLICKHOUSE_CA_FILE", "", "PEM CA bundle for ClickHouse TLS (system pool when empty)")
-	s.String(&c.Compression, "CLICKHOUSE_COMPRESSION", "lz4", "ClickHouse native block compression: lz4, zstd or none (none: cheapest on loopback)")
+	s.String(&c.Compression, "CLICKHOUSE_COMPRESSION", CompressionAuto, "ClickHouse native block compression: auto (none on loopback, lz4 otherwise), lz4, zstd or none")
 	s.String(&c.TLSServerName, "CLICKHOUSE_TLS_SERVER_NAME", "", "expected name in ClickHouse's certificate")
 }
