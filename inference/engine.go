@@ -79,6 +79,42 @@
 // eyes 7.0 (11.2, two iris runs), occlusion 9.6 (9.4), measure 0.5 (0.5).
 // Detection, now the largest stage, is all YuNet's own convolutions; at
 // 320 or 480 px it breaks the liveness calibration (see inference/detect).
+// Issue #3, second round (CPU per 640×480 image without moving the
+// calibration). The ORT profile of each model showed three more graphs
+// off the blocked layout, each rewritten when a session is opened, the
+// liveness scores unchanged bit for bit over ../shared/faces and APCER /
+// BPCER as before (14.3% / 8.0%):
+//
+//   - the 68-point model lists its 152 weights among its graph inputs
+//     (IR 4), so ORT folded no BatchNormalization, fused no Relu and left
+//     every Conv in plain NCHW; onnx.WithConstantInitializers makes them
+//     constants (BenchmarkSessionConfig, load ~3: 3.9 → 1.4 ms per run;
+//     landmarks move by at most 0.0005 px, pose by < 1e-4°, eye closure
+//     by < 3e-6, no flag);
+//   - the iris model pads channels with a Concat of a batch-1
+//     ConstantOfShape, which pinned its batch: onnx.DynamicBatch makes it
+//     a Pad, and the eye stage runs both eyes of a face as one N=2 tensor
+//     (7.2 → 6.1 ms per face, outputs bit for bit);
+//   - the 66-point model's two Resize nodes compute their sizes in the
+//     graph, which kept them (and their reorders) out of the layout; the
+//     manifest's resizeScales gives them constant scales
+//     (onnx.ResizeScales; 9.4 → 8.7 ms per run, heatmaps within 4e-7).
+//
+// Before and after, the test binaries of commit abb2c80 and of this one
+// alternating four times under one flock at load 3.1-3.7, default
+// strategy (Analyze(16), 2 workers, N=1), CPU ms per image: 74.1 / 68.4
+// / 77.0 / 67.2 → 69.5 / 66.1 / 69.1 / 60.7 (means 71.7 → 66.3, −7.4%;
+// −2.3 to −7.9 ms pair by pair), 23.2 / 27.9 / 14.8 / 18.3 → 27.3 /
+// 28.1 / 18.8 / 31.2 images/s; per stage (means) landmarks 4.9 → 2.2,
+// eyes 7.6 → 6.7, occlusion 10.4 → 9.7, the rest unchanged. Measured and
+// not kept (BenchmarkSessionConfig, one run at load ~2, each within ±4%
+// of the engine's session and of a second copy of it, none better on
+// more than one model): "session.set_denormal_as_zero",
+// "session.disable_prepacking", memory pattern off; the iris-like
+// rewrite of the 66-point model's channel-multiplier-4 depthwise Conv
+// (Gather + plain depthwise, so it joins the blocked layout) gained
+// nothing over the Resize rewrite alone (8.70 against 8.72 ms).
+//
 // With the two cores to itself at this load the engine would do about
 // 2 × 1000/66 ≈ 30 images/s, short of the 35 asked (and two workers cost
 // more per image than one). Not measured here for want of a quiet machine:
