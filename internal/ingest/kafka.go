@@ -102,7 +102,7 @@ func (l *Listener) reader(topic string, partition int, offset int64) (*kafkago.R
 	}
 	r := kafkago.NewReader(kafkago.ReaderConfig{
 		Brokers: l.Kafka.Brokers, Topic: topic, Partition: partition, Dialer: d,
-		MinBytes: 1, MaxBytes: kafka.ReaderMaxBytes, MaxWait: 100 * time.Millisecond,
+		MinBytes: 1, MaxBytes: kafka.ReaderMaxBytes, MaxWait: kafka.DefaultMaxWait,
 	})
 	return r, r.SetOffset(offset)
 }

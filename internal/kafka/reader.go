@@ -8,10 +8,18 @@ import (
 	kafkago "github.com/segmentio/kafka-go"
 )
 
-// DefaultMaxWait bounds how long a fetch waits for data. kafka-go's 10 s
-// default would hold a lone capture that long on a quiet topic; 200 ms keeps
-// the synchronous HTTP answer within its budget.
-const DefaultMaxWait = 200 * time.Millisecond
+// DefaultMaxWait is how long a fetch may wait on the broker for data. It
+// costs no latency: with MinBytes 1 the broker answers as soon as a message
+// arrives. What it sets is kafka-go's socket deadline, and kafka-go keeps
+// the broker's own wait a margin inside it: MaxWait minus 1 s, or minus a
+// quarter below 1 s. At the 100-200 ms used before, that margin was 25-50
+// ms, and on a two-core machine busy with inference an empty long poll
+// often answered later than that: the reader logged "i/o timeout", closed
+// the connection and dialled again (54-138 times per bench-pipeline run),
+// and a capture or result arriving meanwhile waited for the reconnect.
+// 2 s leaves 1 s of margin and polls an idle partition once a second.
+// (1 s exactly would make the broker's wait zero: a busy loop.)
+const DefaultMaxWait = 2 * time.Second
 
 // ReaderOption adjusts a reader built by NewReader.
 type ReaderOption func(*kafkago.ReaderConfig)
