@@ -11,7 +11,11 @@
 //   - pipeline at half that throughput (open loop, constant arrival rate):
 //     sync latency p50/p99;
 //   - the ratios against the targets: pipeline ≥ 0.85 × engine throughput,
-//     p99 at half load ≤ 3 × the engine's single-image latency.
+//     p99 at half load ≤ 3 × the engine's single-image latency, read two
+//     ways: against its p50 (the strict reading, the issue's), and against
+//     its p99 (the same percentile on both sides). The images alone spread
+//     ~2.5× from p50 to p99 (the large phone photos), which the p50
+//     reading charges to the pipeline.
 //
 // Images are the manifest's real, spoof and edge files that the engine
 // accepts, sent as they are (JPEG and PNG, 25 KB to 1.1 MB, up to 1280 px
@@ -65,7 +69,7 @@ func (c *settings) register(s *config.Set) {
 	s.Int(&c.Count, "BENCH_COUNT", 2000, "captures pushed at maximum load (and analysed by the engine alone)")
 	s.Int(&c.Concurrency, "BENCH_CONCURRENCY", 32, "requests in flight at maximum load")
 	s.Int(&c.HalfCount, "BENCH_HALF_COUNT", 400, "captures sent at half the maximum throughput")
-	s.Int(&c.SingleCount, "BENCH_SINGLE_COUNT", 60, "single-image engine calls timed")
+	s.Int(&c.SingleCount, "BENCH_SINGLE_COUNT", 100, "single-image engine calls timed")
 	s.Int(&c.BatchItems, "PROCESSOR_BATCH_MAX_ITEMS", 16, "the processor's batch size, also the engine-alone batch")
 	s.Int(&c.Seed, "BENCH_SEED", 1, "sampling seed")
 	s.String(&c.ModelsDir, "MODELS_DIR", "../shared/models", "folder of the ONNX models")
@@ -126,7 +130,7 @@ func run(ctx context.Context, c settings) error {
 	fmt.Printf("images: %d accepted by the engine of %d in the manifest; %d captures sampled (seed %d), as they are\n",
 		len(pool), manifestLen, len(sample), c.Seed)
 
-	single, err := singleLatency(ctx, eng, sample, c.SingleCount)
+	single, single99, err := singleLatency(ctx, eng, sample, c.SingleCount)
 	if err != nil {
 		eng.Close()
 		return err
@@ -156,7 +160,8 @@ func run(ctx context.Context, c settings) error {
 	}
 
 	fmt.Printf("\n== bench-pipeline (%d CPUs; load average now %s) ==\n", runtime.NumCPU(), loadAvg())
-	fmt.Printf("engine alone          %8.2f captures/s   single-image latency p50 %s\n", engineRate, single.Round(time.Millisecond))
+	fmt.Printf("engine alone          %8.2f captures/s   single-image latency p50 %s  p99 %s (n=%d)\n",
+		engineRate, single.Round(time.Millisecond), single99.Round(time.Millisecond), c.SingleCount)
 	fmt.Printf("pipeline, max load    %8.2f captures/s   sync p50 %s  p99 %s  (n=%d, %d failed, concurrency %d)\n",
 		full.rate, full.p50.Round(time.Millisecond), full.p99.Round(time.Millisecond), full.ok, full.failed, c.Concurrency)
 	fmt.Printf("mean batch size       %8.2f              (processor_batch_size over the max-load run; batches closed by %s)\n",
@@ -171,8 +176,10 @@ func run(ctx context.Context, c settings) error {
 	fmt.Printf("\nCPU of the engine alone  %.1f ms/capture (this process)\n", 1000*engineCPU/float64(len(sample)))
 	r1 := full.rate / engineRate
 	r2 := half.p99.Seconds() / single.Seconds()
+	r3 := half.p99.Seconds() / single99.Seconds()
 	fmt.Printf("throughput ratio      %8.3f  (target >= 0.85: %s)\n", r1, verdict(r1 >= 0.85))
-	fmt.Printf("p99 / single latency  %8.3f  (target <= 3: %s)\n", r2, verdict(r2 <= 3))
+	fmt.Printf("p99 / single p50      %8.3f  (target <= 3: %s)\n", r2, verdict(r2 <= 3))
+	fmt.Printf("p99 / single p99      %8.3f  (the same percentile on both sides: %s)\n", r3, verdict(r3 <= 3))
 	return nil
 }
 
@@ -246,20 +253,22 @@ func bar(n int, what string) *progressbar.ProgressBar {
 		progressbar.OptionOnCompletion(func() { fmt.Fprintln(os.Stderr) }))
 }
 
-// singleLatency is the p50 of Analyze on one image at a time.
-func singleLatency(ctx context.Context, eng *inference.Engine, sample []loadgen.Image, n int) (time.Duration, error) {
+// singleLatency is the p50 and p99 of Analyze on one image at a time. The
+// p99 says how much of the pipeline's tail the images themselves make (the
+// large phone photos), before any queueing or transport.
+func singleLatency(ctx context.Context, eng *inference.Engine, sample []loadgen.Image, n int) (p50, p99 time.Duration, err error) {
 	b := bar(n, "engine, one image at a time")
 	lat := make([]time.Duration, 0, n)
 	for i := range n {
 		t := time.Now()
 		if _, err := eng.Analyze(ctx, [][]byte{sample[i%len(sample)].Data}); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		lat = append(lat, time.Since(t))
 		_ = b.Add(1)
 	}
 	slices.Sort(lat)
-	return loadgen.Percentile(lat, 50), nil
+	return loadgen.Percentile(lat, 50), loadgen.Percentile(lat, 99), nil
 }
 
 // engineThroughput analyses the sample in the processor's batch size, one
