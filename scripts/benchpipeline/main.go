@@ -44,6 +44,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -57,12 +59,13 @@ import (
 	"liveness/internal/faceset"
 	"liveness/internal/kafka"
 	"liveness/internal/loadgen"
+	"liveness/internal/processor"
 )
 
 type settings struct {
-	Count, Concurrency, HalfCount, SingleCount, BatchItems, Seed int
-	ModelsDir, FacesDir, OrtLib, StackDir                        string
-	Kafka                                                        kafka.Config
+	Count, Concurrency, HalfCount, SingleCount, BatchItems, InFlight, Seed int
+	ModelsDir, FacesDir, OrtLib, StackDir                                  string
+	Kafka                                                                  kafka.Config
 }
 
 func (c *settings) register(s *config.Set) {
@@ -71,6 +74,7 @@ func (c *settings) register(s *config.Set) {
 	s.Int(&c.HalfCount, "BENCH_HALF_COUNT", 400, "captures sent at half the maximum throughput")
 	s.Int(&c.SingleCount, "BENCH_SINGLE_COUNT", 100, "single-image engine calls timed")
 	s.Int(&c.BatchItems, "PROCESSOR_BATCH_MAX_ITEMS", 16, "the processor's batch size, also the engine-alone batch")
+	s.Int(&c.InFlight, processor.EnvInFlight, processor.DefaultBatchesInFlight, "batches the processor analyses at once, also the engine-alone batches in flight")
 	s.Int(&c.Seed, "BENCH_SEED", 1, "sampling seed")
 	s.String(&c.ModelsDir, "MODELS_DIR", "../shared/models", "folder of the ONNX models")
 	s.String(&c.FacesDir, "FACES_DIR", "../shared/faces", "labelled images with MANIFEST.tsv")
@@ -136,14 +140,14 @@ func run(ctx context.Context, c settings) error {
 		return err
 	}
 	cpu0 := procCPU(os.Getpid())
-	engineRate, err := engineThroughput(ctx, eng, sample, c.BatchItems)
+	engineRate, err := engineThroughput(ctx, eng, sample, c.BatchItems, c.InFlight)
 	engineCPU := procCPU(os.Getpid()) - cpu0
 	eng.Close() // the pipeline's processor loads its own
 	if err != nil {
 		return err
 	}
-	fmt.Printf("engine alone: %.2f captures/s (batches of %d); single image p50 %s\n",
-		engineRate, c.BatchItems, single.Round(time.Millisecond))
+	fmt.Printf("engine alone: %.2f captures/s (batches of %d, %d at a time); single image p50 %s\n",
+		engineRate, c.BatchItems, c.InFlight, single.Round(time.Millisecond))
 
 	p, err := startPipeline(ctx, c, sample[0])
 	if err != nil {
@@ -271,21 +275,39 @@ func singleLatency(ctx context.Context, eng *inference.Engine, sample []loadgen.
 	return loadgen.Percentile(lat, 50), loadgen.Percentile(lat, 99), nil
 }
 
-// engineThroughput analyses the sample in the processor's batch size, one
-// batch after another, as the processor's analyse stage does.
-func engineThroughput(ctx context.Context, eng *inference.Engine, sample []loadgen.Image, batch int) (float64, error) {
+// engineThroughput analyses the sample in the processor's batch size,
+// inFlight batches at a time, as the processor's analyse stage does: one
+// batch after another would leave a core idle at the end of every batch
+// (its last image on one worker), a handicap the processor does not have.
+func engineThroughput(ctx context.Context, eng *inference.Engine, sample []loadgen.Image, batch, inFlight int) (float64, error) {
 	b := bar(len(sample), "engine alone")
+	var next atomic.Int64
+	errs := make([]error, inFlight)
+	var wg sync.WaitGroup
 	start := time.Now()
-	for lo := 0; lo < len(sample); lo += batch {
-		chunk := sample[lo:min(lo+batch, len(sample))]
-		data := make([][]byte, len(chunk))
-		for i, im := range chunk {
-			data[i] = im.Data
-		}
-		if _, err := eng.Analyze(ctx, data); err != nil {
-			return 0, err
-		}
-		_ = b.Add(len(chunk))
+	for k := range inFlight {
+		wg.Go(func() {
+			for {
+				lo := int(next.Add(int64(batch))) - batch
+				if lo >= len(sample) {
+					return
+				}
+				chunk := sample[lo:min(lo+batch, len(sample))]
+				data := make([][]byte, len(chunk))
+				for i, im := range chunk {
+					data[i] = im.Data
+				}
+				if _, err := eng.Analyze(ctx, data); err != nil {
+					errs[k] = err
+					return
+				}
+				_ = b.Add(len(chunk))
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return 0, err
 	}
 	return float64(len(sample)) / time.Since(start).Seconds(), nil
 }
@@ -436,7 +458,7 @@ func (p *pipeline) startServices(ctx context.Context, c settings, warm loadgen.I
 	t := p.topicsBy
 	if err := p.start("processor", append(common,
 		"PROCESSOR_GROUP=bench-"+uuid.NewString()[:8], "PROCESSOR_ADMIN_ADDR="+procAdmin,
-		"PROCESSOR_BATCH_MAX_ITEMS="+strconv.Itoa(c.BatchItems),
+		"PROCESSOR_BATCH_MAX_ITEMS="+strconv.Itoa(c.BatchItems), processor.EnvInFlight+"="+strconv.Itoa(c.InFlight),
 		"PROCESSOR_CAPTURES_TOPIC="+t[kafka.TopicCaptures], "PROCESSOR_RESULTS_TOPIC="+t[kafka.TopicResults],
 		"PROCESSOR_DLQ_TOPIC="+t[kafka.TopicCapturesDLQ]), "run"); err != nil {
 		return err
