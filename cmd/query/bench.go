@@ -26,6 +26,7 @@ import (
 
 	"liveness/internal/auth"
 	"liveness/internal/avro"
+	"liveness/internal/batch"
 	"liveness/internal/cli"
 	"liveness/internal/config"
 	"liveness/internal/kafka"
@@ -45,7 +46,8 @@ type benchConfig struct {
 	kc                                       kafka.Config
 	scans, companies, concurrency, deepPages int
 	duration                                 time.Duration
-	policy                                   sink.BatchPolicy
+	policy                                   batch.Policy
+	inserts                                  int
 	client                                   string
 	keep                                     bool
 }
@@ -61,9 +63,10 @@ func (bc *benchConfig) register(s *config.Set) {
 	s.String(&bc.client, "BENCH_CLICKHOUSE_CLIENT", "clickhouse-client", "clickhouse-client binary for the reference insert")
 	s.Bool(&bc.keep, "BENCH_KEEP", false, "keep the bench databases and topic")
 	// The sink's own batch settings, same names as query sink's.
-	s.Int(&bc.policy.MaxRows, "SINK_BATCH_ROWS", sink.DefaultBatchPolicy.MaxRows, "events per batch (insert) at most")
+	s.Int(&bc.policy.MaxItems, "SINK_BATCH_ROWS", sink.DefaultBatchPolicy.MaxItems, "events per batch (insert) at most")
 	s.Int(&bc.policy.MaxBytes, "SINK_BATCH_BYTES", sink.DefaultBatchPolicy.MaxBytes, "bytes of events per batch at most")
 	s.Duration(&bc.policy.MaxWait, "SINK_BATCH_WAIT", sink.DefaultBatchPolicy.MaxWait, "longest wait from a batch's first event to its insert")
+	s.Int(&bc.inserts, "SINK_INSERTS", sink.DefaultInserts, "batches inserted at once, each on its own connection (commits stay in order)")
 }
 
 // bench is the `make bench-query` program. It works in a fresh topic and
@@ -125,7 +128,7 @@ func bench(ctx context.Context, args []string) error {
 	fmt.Printf("produce: %d events in %v (%.0f/s)\n", bc.scans, time.Since(start).Round(time.Millisecond), float64(bc.scans)/time.Since(start).Seconds())
 
 	// 2. The sink, from the topic's start, until every event is stored.
-	sinkRate, err := runBenchSink(ctx, kc, topic, group, codec, stores[sinkDB], bc.scans, bc.policy, log)
+	sinkRate, err := runBenchSink(ctx, kc, topic, group, codec, stores[sinkDB], bc.scans, log, sink.WithPolicy(bc.policy), sink.WithInserts(bc.inserts))
 	if err != nil {
 		return err
 	}
@@ -206,7 +209,7 @@ func produceScans(ctx context.Context, kc kafka.Config, topic string, codec *avr
 	return ids, nil
 }
 
-func runBenchSink(ctx context.Context, kc kafka.Config, topic, group string, codec *avro.Codec, st *store.Store, n int, policy sink.BatchPolicy, log *slog.Logger) (float64, error) {
+func runBenchSink(ctx context.Context, kc kafka.Config, topic, group string, codec *avro.Codec, st *store.Store, n int, log *slog.Logger, opts ...sink.Option) (float64, error) {
 	r, err := kafka.NewReader(kc, group, topic)
 	if err != nil {
 		return 0, err
@@ -218,7 +221,7 @@ func runBenchSink(ctx context.Context, kc kafka.Config, topic, group string, cod
 	}
 	defer w.Close()
 	reg := prometheus.NewRegistry()
-	sk, err := sink.New(r, codec, st, w, sink.WithPolicy(policy), sink.WithLogger(log), sink.WithMetrics(reg))
+	sk, err := sink.New(r, codec, st, w, append(opts, sink.WithLogger(log), sink.WithMetrics(reg))...)
 	if err != nil {
 		return 0, err
 	}
