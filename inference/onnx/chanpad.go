@@ -34,17 +34,8 @@ func zeroPadConcats(graph []byte, opset int64) ([]byte, error) {
 	}); err != nil {
 		return nil, err
 	}
-	var nodes []graphNode
-	var rest []byte
-	if err := fields(graph, func(num protowire.Number, typ protowire.Type, field, v []byte) error {
-		if num != fGraphNode || typ != protowire.BytesType {
-			rest = append(rest, field...)
-			return nil
-		}
-		node, _ := protowire.ConsumeBytes(v)
-		nodes = append(nodes, graphNode{string(firstBytes(node, fNodeOpType)), strs(allBytes(node, fNodeInput)), strs(allBytes(node, fNodeOutput)), field})
-		return nil
-	}); err != nil {
+	nodes, rest, err := splitNodes(graph)
+	if err != nil {
 		return nil, err
 	}
 	producer, uses := map[string]int{}, map[string]int{}

@@ -34,6 +34,22 @@ type graphNode struct {
 	field   []byte // the whole graph.node field, tag included
 }
 
+// splitNodes parses a graph's nodes, in order, and keeps every other field
+// of the graph as it was (rest, in order), for the rewrites that edit nodes
+// and write the graph back as rest plus the nodes.
+func splitNodes(graph []byte) (nodes []graphNode, rest []byte, err error) {
+	err = fields(graph, func(num protowire.Number, typ protowire.Type, field, v []byte) error {
+		if num != fGraphNode || typ != protowire.BytesType {
+			rest = append(rest, field...)
+			return nil
+		}
+		node, _ := protowire.ConsumeBytes(v)
+		nodes = append(nodes, graphNode{string(firstBytes(node, fNodeOpType)), strs(allBytes(node, fNodeInput)), strs(allBytes(node, fNodeOutput)), field})
+		return nil
+	})
+	return nodes, rest, err
+}
+
 func hardSigmoidGraph(graph []byte) ([]byte, int, error) {
 	scalars := map[string]float32{} // scalar float initializers
 	if err := eachField(graph, fGraphInit, func(t []byte) error {
@@ -44,17 +60,8 @@ func hardSigmoidGraph(graph []byte) ([]byte, int, error) {
 	}); err != nil {
 		return nil, 0, err
 	}
-	var nodes []graphNode
-	var rest []byte // every field but the nodes, in order
-	if err := fields(graph, func(num protowire.Number, typ protowire.Type, field, v []byte) error {
-		if num != fGraphNode || typ != protowire.BytesType {
-			rest = append(rest, field...)
-			return nil
-		}
-		node, _ := protowire.ConsumeBytes(v)
-		nodes = append(nodes, graphNode{string(firstBytes(node, fNodeOpType)), strs(allBytes(node, fNodeInput)), strs(allBytes(node, fNodeOutput)), field})
-		return nil
-	}); err != nil {
+	nodes, rest, err := splitNodes(graph)
+	if err != nil {
 		return nil, 0, err
 	}
 	consumers := map[string][]int{}

@@ -34,17 +34,8 @@ func resizeScalesGraph(graph []byte, scales []float32) ([]byte, int, error) {
 	}); err != nil {
 		return nil, 0, err
 	}
-	var nodes []graphNode
-	var rest []byte
-	if err := fields(graph, func(num protowire.Number, typ protowire.Type, field, v []byte) error {
-		if num != fGraphNode || typ != protowire.BytesType {
-			rest = append(rest, field...)
-			return nil
-		}
-		node, _ := protowire.ConsumeBytes(v)
-		nodes = append(nodes, graphNode{string(firstBytes(node, fNodeOpType)), strs(allBytes(node, fNodeInput)), strs(allBytes(node, fNodeOutput)), field})
-		return nil
-	}); err != nil {
+	nodes, rest, err := splitNodes(graph)
+	if err != nil {
 		return nil, 0, err
 	}
 	k := 0
