@@ -55,25 +55,7 @@ func TestPReluAsReluKeepsOutputs(t *testing.T) {
 			// A smooth pattern with texture, in the model's input range.
 			in.Data[i] = m.scale * float32(0.5+0.4*math.Sin(float64(i)*0.013)*math.Cos(float64(i)*0.0007))
 		}
-		want, err := plain.Run(in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := rewritten.Run(in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var worst, norm float64
-		for k := range want {
-			for i, v := range want[k].Data {
-				worst = max(worst, math.Abs(float64(got[k].Data[i]-v)))
-				norm = max(norm, math.Abs(float64(v)))
-			}
-		}
-		t.Logf("%s: max |Δ| %.3g over outputs up to %.3g", m.file, worst, norm)
-		if worst > 1e-4*max(norm, 1) {
-			t.Errorf("%s: outputs moved by %g (largest output %g)", m.file, worst, norm)
-		}
+		requireSameOutputs(t, m.file, plain, rewritten, in)
 		plain.Close()
 		rewritten.Close()
 	}
@@ -130,23 +112,7 @@ func TestHardSigmoidChainsKeepOutputs(t *testing.T) {
 	for i := range in.Data {
 		in.Data[i] = float32(2 * math.Sin(float64(i)*0.013) * math.Cos(float64(i)*0.0007))
 	}
-	want, err := plain.Run(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := rewritten.Run(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var worst, norm float64
-	for i, v := range want[0].Data {
-		worst = max(worst, math.Abs(float64(got[0].Data[i]-v)))
-		norm = max(norm, math.Abs(float64(v)))
-	}
-	t.Logf("max |Δ| %.3g over outputs up to %.3g", worst, norm)
-	if worst > 1e-4*max(norm, 1) {
-		t.Fatalf("outputs moved by %g (largest %g)", worst, norm)
-	}
+	requireSameOutputs(t, t.Name(), plain, rewritten, in)
 }
 
 // TestConstantInitializersKeepOutputs: the 68-point model lists its 152
@@ -179,23 +145,7 @@ func TestConstantInitializersKeepOutputs(t *testing.T) {
 	for i := range in.Data {
 		in.Data[i] = float32(math.Sin(float64(i)*0.011) * math.Cos(float64(i)*0.0009))
 	}
-	want, err := plain.Run(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := consts.Run(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var worst, norm float64
-	for i, v := range want[0].Data {
-		worst = max(worst, math.Abs(float64(got[0].Data[i]-v)))
-		norm = max(norm, math.Abs(float64(v)))
-	}
-	t.Logf("max |Δ| %.3g over outputs up to %.3g", worst, norm)
-	if worst > 1e-4*max(norm, 1) {
-		t.Fatalf("outputs moved by %g (largest %g)", worst, norm)
-	}
+	requireSameOutputs(t, t.Name(), plain, consts, in)
 }
 
 // TestDynamicBatchPadsIrisChannels: the iris model's zero channels
@@ -284,26 +234,7 @@ func TestResizeScalesKeepOutputs(t *testing.T) {
 	for i := range in.Data {
 		in.Data[i] = float32(2 * math.Sin(float64(i)*0.017) * math.Cos(float64(i)*0.0011))
 	}
-	want, err := plain.Run(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := scaled.Run(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got[0].Data) != len(want[0].Data) {
-		t.Fatalf("%d values, want %d", len(got[0].Data), len(want[0].Data))
-	}
-	var worst, norm float64
-	for i, v := range want[0].Data {
-		worst = max(worst, math.Abs(float64(got[0].Data[i]-v)))
-		norm = max(norm, math.Abs(float64(v)))
-	}
-	t.Logf("max |Δ| %.3g over outputs up to %.3g", worst, norm)
-	if worst > 1e-4*max(norm, 1) {
-		t.Fatalf("outputs moved by %g (largest %g)", worst, norm)
-	}
+	requireSameOutputs(t, t.Name(), plain, scaled, in)
 	// A wrong scale changes the output's shape: the rewrite cannot pass
 	// unnoticed.
 	wrong, err := Open(path, sum, WithResizeScales([]float32{1, 1, 3, 3}))
@@ -312,5 +243,36 @@ func TestResizeScalesKeepOutputs(t *testing.T) {
 		if _, err := wrong.Run(in); err == nil {
 			t.Error("scales 3 ran")
 		}
+	}
+}
+
+// requireSameOutputs runs in through both sessions and fails unless every
+// output agrees to float rounding (1e-4 of the largest value, or of 1).
+func requireSameOutputs(t *testing.T, name string, plain, rewritten *Session, in Tensor) {
+	t.Helper()
+	want, err := plain.Run(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := rewritten.Run(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d outputs, want %d", name, len(got), len(want))
+	}
+	var worst, norm float64
+	for k := range want {
+		if len(got[k].Data) != len(want[k].Data) {
+			t.Fatalf("%s: output %d has %d values, want %d", name, k, len(got[k].Data), len(want[k].Data))
+		}
+		for i, v := range want[k].Data {
+			worst = max(worst, math.Abs(float64(got[k].Data[i]-v)))
+			norm = max(norm, math.Abs(float64(v)))
+		}
+	}
+	t.Logf("%s: max |Δ| %.3g over outputs up to %.3g", name, worst, norm)
+	if worst > 1e-4*max(norm, 1) {
+		t.Fatalf("%s: outputs moved by %g (largest output %g)", name, worst, norm)
 	}
 }
