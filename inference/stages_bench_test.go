@@ -265,6 +265,13 @@ func recordInputs(b *testing.B, img *imagefile.Image) map[string][][]onnx.Tensor
 // reports thread CPU ms per image for each. go test -run '^$' -bench
 // Sessions ./inference/
 func BenchmarkSessions(b *testing.B) {
+	benchVariants(b, sessionVariants())
+}
+
+// benchVariants feeds each model the engine's tensors for a 640×480
+// capture through every variant in turn within one loop and reports
+// thread CPU ms per image for each.
+func benchVariants(b *testing.B, vs []sessionVariant) {
 	modeltest.Init(b)
 	img, err := imagefile.Decode(captureJPEG(b, 640, 480), imagefile.WithMaxSide(1280))
 	if err != nil {
@@ -273,7 +280,6 @@ func BenchmarkSessions(b *testing.B) {
 	inputs := recordInputs(b, img)
 	m, _ := models.Load()
 	for _, name := range []string{models.Detector, models.Landmarks68, models.FASNetV2, models.FASNetV1SE, models.Suri128, models.Iris, models.Landmarks66} {
-		vs := sessionVariants()
 		sess := make([]*onnx.Session, len(vs))
 		for i, v := range vs {
 			s := openVariant(b, m, name, v, img)
