@@ -74,18 +74,7 @@ func zeroPadConcats(graph []byte, opset int64) ([]byte, error) {
 	if len(repl) == 0 {
 		return graph, nil
 	}
-	var out []byte
-	for i, nd := range nodes {
-		switch {
-		case drop[i]:
-		case repl[i] != nil:
-			out = protowire.AppendTag(out, fGraphNode, protowire.BytesType)
-			out = protowire.AppendBytes(out, repl[i])
-		default:
-			out = append(out, nd.field...)
-		}
-	}
-	return append(append(out, rest...), inits...), nil
+	return append(append(joinNodes(nodes, drop, repl), rest...), inits...), nil
 }
 
 // defaultOpset is the model's opset version of the default ONNX domain.

@@ -34,6 +34,23 @@ type graphNode struct {
 	field   []byte // the whole graph.node field, tag included
 }
 
+// joinNodes writes nodes back as graph.node fields, in order, leaving out
+// those in drop and writing repl[i] (a NodeProto) in place of node i.
+func joinNodes(nodes []graphNode, drop map[int]bool, repl map[int][]byte) []byte {
+	var out []byte
+	for i, nd := range nodes {
+		switch {
+		case drop[i]:
+		case repl[i] != nil:
+			out = protowire.AppendTag(out, fGraphNode, protowire.BytesType)
+			out = protowire.AppendBytes(out, repl[i])
+		default:
+			out = append(out, nd.field...)
+		}
+	}
+	return out
+}
+
 // splitNodes parses a graph's nodes, in order, and keeps every other field
 // of the graph as it was (rest, in order), for the rewrites that edit nodes
 // and write the graph back as rest plus the nodes.
@@ -101,18 +118,7 @@ func hardSigmoidGraph(graph []byte) ([]byte, int, error) {
 		drop[i], drop[ci] = true, true
 		repl[di] = hardSigmoidNode(add.in[0], div.out[0])
 	}
-	var out []byte
-	for i, nd := range nodes {
-		switch {
-		case drop[i]:
-		case repl[i] != nil:
-			out = protowire.AppendTag(out, fGraphNode, protowire.BytesType)
-			out = protowire.AppendBytes(out, repl[i])
-		default:
-			out = append(out, nd.field...)
-		}
-	}
-	return append(out, rest...), len(repl), nil
+	return append(joinNodes(nodes, drop, repl), rest...), len(repl), nil
 }
 
 func hardSigmoidNode(x, y string) []byte {
