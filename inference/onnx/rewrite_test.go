@@ -38,14 +38,8 @@ func TestPReluAsReluKeepsOutputs(t *testing.T) {
 		if n != m.prelu-m.kept {
 			t.Errorf("%s: %d PRelu rewritten, want %d", m.file, n, m.prelu-m.kept)
 		}
-		plain, err := Open(path, m.sum)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rewritten, err := Open(path, m.sum, WithPReluAsRelu())
-		if err != nil {
-			t.Fatal(err)
-		}
+		plain := openSession(t, path, m.sum)
+		rewritten := openSession(t, path, m.sum, WithPReluAsRelu())
 		size := int64(1)
 		for _, d := range m.shape {
 			size *= d
@@ -56,8 +50,6 @@ func TestPReluAsReluKeepsOutputs(t *testing.T) {
 			in.Data[i] = m.scale * float32(0.5+0.4*math.Sin(float64(i)*0.013)*math.Cos(float64(i)*0.0007))
 		}
 		requireSameOutputs(t, m.file, plain, rewritten, in)
-		plain.Close()
-		rewritten.Close()
 	}
 }
 
@@ -65,11 +57,7 @@ func TestPReluAsReluKeepsOutputs(t *testing.T) {
 // and runs that shape, and refuses another.
 func TestFixedInputsPinsTheShape(t *testing.T) {
 	initRuntime(t)
-	s, err := Open(filepath.Join(modelsDir(), slimFile), slimSum, WithFixedInputs([]int64{2, 3, 160, 160}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openSession(t, filepath.Join(modelsDir(), slimFile), slimSum, WithFixedInputs([]int64{2, 3, 160, 160}))
 	if got := s.Inputs()[0].Shape; len(got) != 4 || got[0] != 2 || got[2] != 160 {
 		t.Fatalf("input shape %v, want [2 3 160 160]", got)
 	}
@@ -98,16 +86,8 @@ func TestHardSigmoidChainsKeepOutputs(t *testing.T) {
 	if _, n, err := HardSigmoidChains(data); err != nil || n != 27 {
 		t.Fatalf("%d chains rewritten (%v), want 27", n, err)
 	}
-	plain, err := Open(path, sum)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer plain.Close()
-	rewritten, err := Open(path, sum, WithHardSigmoid())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rewritten.Close()
+	plain := openSession(t, path, sum)
+	rewritten := openSession(t, path, sum, WithHardSigmoid())
 	in := Tensor{Shape: []int64{1, 3, 224, 224}, Data: make([]float32, 3*224*224)}
 	for i := range in.Data {
 		in.Data[i] = float32(2 * math.Sin(float64(i)*0.013) * math.Cos(float64(i)*0.0007))
@@ -128,16 +108,8 @@ func TestConstantInitializersKeepOutputs(t *testing.T) {
 	if _, n, err := ConstantInitializers(data); err != nil || n != 152 {
 		t.Fatalf("%d inputs dropped (%v), want 152", n, err)
 	}
-	plain, err := Open(path, slimSum, WithDynamicBatch())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer plain.Close()
-	consts, err := Open(path, slimSum, WithDynamicBatch(), WithConstantInitializers())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer consts.Close()
+	plain := openSession(t, path, slimSum, WithDynamicBatch())
+	consts := openSession(t, path, slimSum, WithDynamicBatch(), WithConstantInitializers())
 	if len(consts.Inputs()) != 1 || len(plain.Inputs()) != 1 {
 		t.Fatalf("inputs: %v and %v, want the image only", plain.Inputs(), consts.Inputs())
 	}
@@ -166,16 +138,8 @@ func TestDynamicBatchPadsIrisChannels(t *testing.T) {
 	if bytes.Contains(rw, []byte("ConstantOfShape")) || !bytes.Contains(rw, []byte("Pad")) {
 		t.Fatal("the channel padding was not rewritten into a Pad")
 	}
-	plain, err := Open(path, sum)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer plain.Close()
-	dyn, err := Open(path, sum, WithDynamicBatch())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dyn.Close()
+	plain := openSession(t, path, sum)
+	dyn := openSession(t, path, sum, WithDynamicBatch())
 	const per = 3 * 64 * 64
 	in := make([]float32, 2*per)
 	for i := range in {
@@ -220,16 +184,8 @@ func TestResizeScalesKeepOutputs(t *testing.T) {
 	if bytes.Contains(rw, []byte("Shape")) {
 		t.Error("the nodes that computed the sizes are still there")
 	}
-	plain, err := Open(path, sum)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer plain.Close()
-	scaled, err := Open(path, sum, WithResizeScales(scales))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer scaled.Close()
+	plain := openSession(t, path, sum)
+	scaled := openSession(t, path, sum, WithResizeScales(scales))
 	in := Tensor{Shape: []int64{1, 3, 224, 224}, Data: make([]float32, 3*224*224)}
 	for i := range in.Data {
 		in.Data[i] = float32(2 * math.Sin(float64(i)*0.017) * math.Cos(float64(i)*0.0011))
@@ -275,4 +231,16 @@ func requireSameOutputs(t *testing.T, name string, plain, rewritten *Session, in
 	if worst > 1e-4*max(norm, 1) {
 		t.Fatalf("%s: outputs moved by %g (largest output %g)", name, worst, norm)
 	}
+}
+
+// openSession opens a model or fails the test; the session closes when the
+// test ends.
+func openSession(t *testing.T, path, sum string, opts ...OpenOption) *Session {
+	t.Helper()
+	s, err := Open(path, sum, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
