@@ -215,8 +215,7 @@ type job struct {
 	b       batch.Batch[fetched]
 	results []kafkago.Message
 	dead    []kafkago.Message
-	err     error         // the batch could not be analysed (the drain ended): not delivered
-	done    chan struct{} // closed when the analysis has ended
+	err     error // the batch could not be analysed (the drain ended): not delivered
 }
 
 // Run consumes until ctx ends, then finishes the batch in hand (within the
@@ -297,30 +296,12 @@ func (p *Processor) gather(ctx context.Context, b *batch.Batcher[fetched], out c
 }
 
 // analyseAll analyses up to p.slots batches at once and hands them on in
-// the order they came. A slot is taken before a batch is taken from in (so
-// a gathered batch waits in the channel, not here) and given back once the
-// batch is handed on: with one slot this is the one-batch-at-a-time stage.
+// the order they came (batch.InOrder: a slot is taken before a batch is
+// taken from in, so a gathered batch waits in the channel, and given back
+// once the batch is handed on). With one slot this is the
+// one-batch-at-a-time stage.
 func (p *Processor) analyseAll(ctx context.Context, in <-chan *job, out chan<- *job) {
-	slots := make(chan struct{}, p.slots)
-	order := make(chan *job, p.slots) // never full: each job in it holds a slot
-	go func() {
-		defer close(order)
-		for {
-			slots <- struct{}{}
-			j, ok := <-in
-			if !ok {
-				return
-			}
-			j.done = make(chan struct{})
-			go func() { defer close(j.done); p.analyse(ctx, j) }()
-			order <- j
-		}
-	}()
-	for j := range order {
-		<-j.done
-		out <- j
-		<-slots
-	}
+	batch.InOrder(in, p.slots, func(j *job) { p.analyse(ctx, j) }, func(j *job) { out <- j })
 }
 
 // deliverAll writes and commits each batch in order. When a batch cannot

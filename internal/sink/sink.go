@@ -153,11 +153,11 @@ func New(r Reader, dec Decoder, st Store, dlq Writer, opts ...Option) (*Sink, er
 
 // job is one gathered batch: what one insert writes and one commit commits.
 type job struct {
-	rows   []store.Row
-	dead   []kafkago.Message // to the dead-letter topic, reason in a header
-	msgs   []kafkago.Message // every message of the batch, for the commit
-	start  time.Time
-	stored chan error // the outcome of the insert and the dead letters
+	rows  []store.Row
+	dead  []kafkago.Message // to the dead-letter topic, reason in a header
+	msgs  []kafkago.Message // every message of the batch, for the commit
+	start time.Time
+	err   error // the outcome of the insert and the dead letters
 }
 
 // Run consumes until ctx ends, then flushes and commits what it holds
@@ -224,28 +224,14 @@ func (s *Sink) fill(ctx context.Context, b *batch.Batcher[kafkago.Message], full
 }
 
 // flushAll inserts up to s.inserts batches at once and commits them one by
-// one in the order they came. A slot is taken before a batch is received
-// and given back once that batch is committed; after a batch that could
-// not be stored or committed (the drain ended), nothing more is committed.
+// one in the order they came (batch.InOrder: a slot is taken before a batch
+// is received and given back once that batch is committed); after a batch
+// that could not be stored or committed (the drain ended), nothing more is
+// committed.
 func (s *Sink) flushAll(ctx context.Context, full <-chan *job) {
-	slots := make(chan struct{}, s.inserts)
-	inOrder := make(chan *job, s.inserts)
-	go func() {
-		defer close(inOrder)
-		for {
-			slots <- struct{}{}
-			j, ok := <-full
-			if !ok {
-				return
-			}
-			j.stored = make(chan error, 1)
-			go func() { j.stored <- s.store(ctx, j) }()
-			inOrder <- j
-		}
-	}()
 	var failed bool
-	for j := range inOrder {
-		err := <-j.stored
+	batch.InOrder(full, s.inserts, func(j *job) { j.err = s.store(ctx, j) }, func(j *job) {
+		err := j.err
 		if err == nil && !failed {
 			err = s.commit(ctx, j)
 		}
@@ -253,8 +239,7 @@ func (s *Sink) flushAll(ctx context.Context, full <-chan *job) {
 			failed = true
 			s.log.Warn("sink: batch not committed before shutdown; it will be redelivered", "events", len(j.msgs), "err", err)
 		}
-		<-slots
-	}
+	})
 }
 
 // decode turns the batch's messages into rows, in parallel (decoding the
