@@ -77,6 +77,12 @@ func runCmd(ctx context.Context, args []string) error {
 		_ = admin.Shutdown(sctx)
 	}()
 
+	stopProfiling, err := service.StartProfiling(c.Processor.PprofAddr, log)
+	if err != nil {
+		return err
+	}
+	defer stopProfiling()
+
 	results, err := kafka.NewWriter(c.Kafka, c.Processor.ResultsTopic, kafka.WithWriterErrorLog(log))
 	if err != nil {
 		return err

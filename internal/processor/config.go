@@ -22,6 +22,7 @@ import (
 //	PROCESSOR_BATCHES_IN_FLIGHT 2                           batches analysed at once, delivered in order
 //	PROCESSOR_DRAIN_TIMEOUT     20s                         finishing the batch in hand after SIGTERM
 //	PROCESSOR_ADMIN_ADDR        127.0.0.1:9181              /metrics, /healthz, /readyz
+//	PROCESSOR_PPROF_ADDR        (off)                       net/http/pprof on a loopback address, e.g. 127.0.0.1:6060
 const (
 	EnvGroup         = "PROCESSOR_GROUP"
 	EnvCapturesTopic = "PROCESSOR_CAPTURES_TOPIC"
@@ -33,6 +34,7 @@ const (
 	EnvInFlight      = "PROCESSOR_BATCHES_IN_FLIGHT"
 	EnvDrainTimeout  = "PROCESSOR_DRAIN_TIMEOUT"
 	EnvAdminAddr     = "PROCESSOR_ADMIN_ADDR"
+	EnvPprofAddr     = "PROCESSOR_PPROF_ADDR"
 )
 
 // Defaults that run against the local stack.
@@ -53,6 +55,7 @@ type Config struct {
 	InFlight      int // batches analysed at once
 	DrainTimeout  time.Duration
 	AdminAddr     string
+	PprofAddr     string // empty: no profiling endpoint
 }
 
 // Bind declares the PROCESSOR_* settings on s.
@@ -67,4 +70,5 @@ func (c *Config) Bind(s *config.Set) {
 	s.Int(&c.InFlight, EnvInFlight, DefaultBatchesInFlight, "batches analysed at once (1 = one at a time); results are still delivered and committed in fetch order")
 	s.Duration(&c.DrainTimeout, EnvDrainTimeout, DefaultDrainTimeout, "how long SIGTERM waits for the batch in hand to be delivered and committed")
 	s.String(&c.AdminAddr, EnvAdminAddr, DefaultAdminAddr, "address of /metrics, /healthz, /readyz")
+	s.String(&c.PprofAddr, EnvPprofAddr, "", "loopback address to serve net/http/pprof on (empty: off)")
 }

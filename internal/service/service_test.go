@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -62,4 +63,42 @@ func TestAdminEndpoints(t *testing.T) {
 	if code, body := get(t, base+"/metrics"); code != 200 || !strings.Contains(body, "test_things_total 3") {
 		t.Fatalf("metrics %d", code)
 	}
+}
+
+func TestProfilingLoopbackOnly(t *testing.T) {
+	for _, addr := range []string{"0.0.0.0:0", ":0", "10.1.2.3:6060", "nohost"} {
+		if _, err := StartProfiling(addr, slog.Default()); !errors.Is(err, ErrProfileAddr) {
+			t.Errorf("StartProfiling(%q) = %v, want ErrProfileAddr", addr, err)
+		}
+	}
+	stop, err := StartProfiling("", slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop()
+}
+
+func TestProfilingServes(t *testing.T) {
+	addr, err := freeLoopback()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop, err := StartProfiling(addr, slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	code, body := get(t, "http://"+addr+"/debug/pprof/goroutine?debug=1")
+	if code != http.StatusOK || !strings.Contains(body, "goroutine profile:") {
+		t.Fatalf("goroutine profile: %d %.200q", code, body)
+	}
+}
+
+func freeLoopback() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
 }
