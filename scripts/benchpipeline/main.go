@@ -41,6 +41,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -64,7 +65,7 @@ import (
 
 type settings struct {
 	Count, Concurrency, HalfCount, SingleCount, BatchItems, InFlight, Seed int
-	ModelsDir, FacesDir, OrtLib, StackDir                                  string
+	ModelsDir, FacesDir, OrtLib, StackDir, EngineProfile, ProcessorEnv     string
 	Kafka                                                                  kafka.Config
 }
 
@@ -80,6 +81,8 @@ func (c *settings) register(s *config.Set) {
 	s.String(&c.FacesDir, "FACES_DIR", "../shared/faces", "labelled images with MANIFEST.tsv")
 	s.String(&c.OrtLib, "ONNXRUNTIME_LIB", ".stack/onnxruntime/libonnxruntime.so.1", "ONNX Runtime library")
 	s.String(&c.StackDir, "STACK_DIR", ".stack", "local stack folder (service logs go under bench-pipeline/)")
+	s.String(&c.EngineProfile, "BENCH_ENGINE_CPUPROFILE", "", "write a CPU profile of the engine-alone run to this file (compare with the processor's, PROCESSOR_PPROF_ADDR)")
+	s.String(&c.ProcessorEnv, "BENCH_PROCESSOR_ENV", "", "extra environment of the processor only, space-separated (experiments: \"GOGC=200 PROCESSOR_PPROF_ADDR=127.0.0.1:6060\")")
 	c.Kafka.Bind(s)
 }
 
@@ -139,9 +142,15 @@ func run(ctx context.Context, c settings) error {
 		eng.Close()
 		return err
 	}
+	stopProfile, err := startCPUProfile(c.EngineProfile)
+	if err != nil {
+		eng.Close()
+		return err
+	}
 	cpu0 := procCPU(os.Getpid())
 	engineRate, err := engineThroughput(ctx, eng, sample, c.BatchItems, c.InFlight)
 	engineCPU := procCPU(os.Getpid()) - cpu0
+	stopProfile()
 	eng.Close() // the pipeline's processor loads its own
 	if err != nil {
 		return err
@@ -185,6 +194,23 @@ func run(ctx context.Context, c settings) error {
 	fmt.Printf("p99 / single p50      %8.3f  (target <= 3: %s)\n", r2, verdict(r2 <= 3))
 	fmt.Printf("p99 / single p99      %8.3f  (the same percentile on both sides: %s)\n", r3, verdict(r3 <= 3))
 	return nil
+}
+
+// startCPUProfile profiles this process into path until stop; no path, no
+// profile.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 func closedBy(m map[string]float64) string {
@@ -456,11 +482,12 @@ func (p *pipeline) startServices(ctx context.Context, c settings, warm loadgen.I
 	common := []string{kafka.EnvBrokers + "=" + strings.Join(p.kafka.Brokers, ","), "MODELS_DIR=" + c.ModelsDir,
 		"ONNXRUNTIME_LIB=" + c.OrtLib, "LOG_LEVEL=warn"}
 	t := p.topicsBy
-	if err := p.start("processor", append(common,
+	procEnv := append(slices.Clone(common),
 		"PROCESSOR_GROUP=bench-"+uuid.NewString()[:8], "PROCESSOR_ADMIN_ADDR="+procAdmin,
 		"PROCESSOR_BATCH_MAX_ITEMS="+strconv.Itoa(c.BatchItems), processor.EnvInFlight+"="+strconv.Itoa(c.InFlight),
 		"PROCESSOR_CAPTURES_TOPIC="+t[kafka.TopicCaptures], "PROCESSOR_RESULTS_TOPIC="+t[kafka.TopicResults],
-		"PROCESSOR_DLQ_TOPIC="+t[kafka.TopicCapturesDLQ]), "run"); err != nil {
+		"PROCESSOR_DLQ_TOPIC="+t[kafka.TopicCapturesDLQ])
+	if err := p.start("processor", append(procEnv, strings.Fields(c.ProcessorEnv)...), "run"); err != nil {
 		return err
 	}
 	if err := p.start("ingest", append(common,
