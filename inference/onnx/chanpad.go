@@ -49,7 +49,7 @@ func zeroPadConcats(graph []byte, opset int64) ([]byte, error) {
 	}
 	_ = eachField(graph, fGraphOutput, func(vi []byte) error { uses[string(firstBytes(vi, fValueInfoName))]++; return nil })
 	drop := map[int]bool{}
-	repl := map[int][]byte{}
+	repl := map[int][][]byte{}
 	var inits []byte
 	for i, cat := range nodes {
 		if cat.op != "Concat" || len(cat.in) != 2 || len(cat.out) != 1 || intAttr(cat.field, "axis") != 1 {
@@ -69,7 +69,7 @@ func zeroPadConcats(graph []byte, opset int64) ([]byte, error) {
 		inits = protowire.AppendTag(inits, fGraphInit, protowire.BytesType)
 		inits = protowire.AppendBytes(inits, int64TensorProto(name, pads))
 		drop[ci] = true
-		repl[i] = node{op: "Pad", in: []string{cat.in[0], name}, out: cat.out[0]}.proto()
+		repl[i] = [][]byte{node{op: "Pad", in: []string{cat.in[0], name}, out: cat.out[0]}.proto()}
 	}
 	if len(repl) == 0 {
 		return graph, nil

@@ -35,15 +35,18 @@ type graphNode struct {
 }
 
 // joinNodes writes nodes back as graph.node fields, in order, leaving out
-// those in drop and writing repl[i] (a NodeProto) in place of node i.
-func joinNodes(nodes []graphNode, drop map[int]bool, repl map[int][]byte) []byte {
+// those in drop and writing the NodeProtos repl[i], in order, in place of
+// node i.
+func joinNodes(nodes []graphNode, drop map[int]bool, repl map[int][][]byte) []byte {
 	var out []byte
 	for i, nd := range nodes {
 		switch {
 		case drop[i]:
 		case repl[i] != nil:
-			out = protowire.AppendTag(out, fGraphNode, protowire.BytesType)
-			out = protowire.AppendBytes(out, repl[i])
+			for _, r := range repl[i] {
+				out = protowire.AppendTag(out, fGraphNode, protowire.BytesType)
+				out = protowire.AppendBytes(out, r)
+			}
 		default:
 			out = append(out, nd.field...)
 		}
@@ -99,7 +102,7 @@ func hardSigmoidGraph(graph []byte) ([]byte, int, error) {
 	}
 	is := func(name string, v float32) bool { s, ok := scalars[name]; return ok && s == v }
 	drop := map[int]bool{}
-	repl := map[int][]byte{}
+	repl := map[int][][]byte{}
 	for i, add := range nodes {
 		if add.op != "Add" || len(add.in) != 2 || len(add.out) != 1 || !is(add.in[1], 3) {
 			continue
@@ -116,7 +119,7 @@ func hardSigmoidGraph(graph []byte) ([]byte, int, error) {
 		}
 		// The HardSigmoid takes the Div's place: the Add and Clip go.
 		drop[i], drop[ci] = true, true
-		repl[di] = hardSigmoidNode(add.in[0], div.out[0])
+		repl[di] = [][]byte{hardSigmoidNode(add.in[0], div.out[0])}
 	}
 	return append(joinNodes(nodes, drop, repl), rest...), len(repl), nil
 }

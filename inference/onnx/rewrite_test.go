@@ -95,6 +95,33 @@ func TestHardSigmoidChainsKeepOutputs(t *testing.T) {
 	requireSameOutputs(t, t.Name(), plain, rewritten, in)
 }
 
+// TestUnfusedConvsKeepOutputs: the 66-point model's 20 FusedConv nodes
+// (14 Relu, 6 Clip), split into Conv and activation, give the same
+// heatmaps.
+func TestUnfusedConvsKeepOutputs(t *testing.T) {
+	initRuntime(t)
+	const file, sum = "landmarks66-openseeface/lm_model0_opt.onnx", "43c9c58f03701cc15b8423c49b78af348a6397334d348887e0fda59013275c29"
+	path := filepath.Join(modelsDir(), file)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, n, err := UnfusedConvs(data)
+	if err != nil || n != 20 {
+		t.Fatalf("%d FusedConv split (%v), want 20", n, err)
+	}
+	if bytes.Contains(out, []byte(fusedConvOp)) {
+		t.Fatal("a FusedConv is left in the rewritten graph")
+	}
+	plain := openSession(t, path, sum)
+	rewritten := openSession(t, path, sum, WithUnfusedConvs(), WithOptimization(OptimizeBasic))
+	in := Tensor{Shape: []int64{1, 3, 224, 224}, Data: make([]float32, 3*224*224)}
+	for i := range in.Data {
+		in.Data[i] = float32(2 * math.Sin(float64(i)*0.011) * math.Cos(float64(i)*0.0009))
+	}
+	requireSameOutputs(t, t.Name(), plain, rewritten, in)
+}
+
 // TestConstantInitializersKeepOutputs: the 68-point model lists its 152
 // weights among its inputs; as constants its landmarks agree to float
 // rounding.

@@ -38,6 +38,7 @@ type openConfig struct {
 	consts   bool
 	scales   []float32 // Resize scales; nil: as the file says
 	hsig     bool
+	unfuse   bool
 	opts     Options // the runtime's options, with any per-session overrides
 }
 
@@ -76,6 +77,10 @@ func WithResizeScales(scales []float32) OpenOption {
 // WithHardSigmoid rewrites the graph's hard-swish gates into one
 // HardSigmoid each (see HardSigmoidChains).
 func WithHardSigmoid() OpenOption { return func(c *openConfig) { c.hsig = true } }
+
+// WithUnfusedConvs splits the graph's FusedConv nodes (Relu, Clip) into
+// Conv and activation, which CUDA can run (see UnfusedConvs).
+func WithUnfusedConvs() OpenOption { return func(c *openConfig) { c.unfuse = true } }
 
 // WithThreads overrides the runtime's intra-op thread count for this
 // session (n > 0), so engines with different thread budgets can share the
@@ -123,7 +128,8 @@ func WithMemPattern(on bool) OpenOption {
 
 // Open verifies the model file against its sha256 (hex), applies the
 // requested graph rewrites (batch, then fixed shapes, then constant
-// initializers, Resize scales, PRelu, hard-sigmoid) and creates the session.
+// initializers, Resize scales, PRelu, hard-sigmoid, unfused convs) and
+// creates the session.
 func Open(path, sum string, opts ...OpenOption) (*Session, error) {
 	if !Initialized() {
 		return nil, ErrNotInitialized
@@ -163,6 +169,11 @@ func Open(path, sum string, opts ...OpenOption) (*Session, error) {
 	}
 	if cfg.hsig {
 		if data, _, err = HardSigmoidChains(data); err != nil {
+			return nil, fmt.Errorf("onnx: %s: %w", path, err)
+		}
+	}
+	if cfg.unfuse {
+		if data, _, err = UnfusedConvs(data); err != nil {
 			return nil, fmt.Errorf("onnx: %s: %w", path, err)
 		}
 	}
