@@ -256,17 +256,18 @@ func (e *Engine) open(name string) (*onnx.Session, error) {
 // sessionOptions: the engine's thread count on every session, and on CPU
 // the memory arena when runs are single images (BenchmarkModels: 20-30%
 // less CPU per run; its peak is then one image's, so resident memory stays
-// small; with N>1 runs it would keep the largest batch's peak for good)
-// and the graph rewrites (models.CPURewrites).
+// small; with N>1 runs it would keep the largest batch's peak for good),
+// then the device's options (models.DeviceOptions: the CPU graph rewrites,
+// or CUDA's optimisation level).
 func (e *Engine) sessionOptions() []onnx.OpenOption {
 	opts := []onnx.OpenOption{onnx.WithThreads(e.cfg.IntraOpThreads)}
 	if e.cfg.Device == onnx.DeviceCPU {
 		opts = append(opts, onnx.WithCPUArena(e.cfg.MaxBatch == 1))
-		if !e.cfg.shippedGraphs {
-			opts = append(opts, models.CPURewrites()...)
+		if e.cfg.shippedGraphs {
+			return opts
 		}
 	}
-	return opts
+	return append(opts, models.DeviceOptions(e.cfg.Device)...)
 }
 
 func (e *Engine) load() error {

@@ -3,6 +3,7 @@ package inference
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image"
 	"image/jpeg"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"liveness/inference/internal/modeltest"
+	"liveness/inference/onnx"
 	"liveness/internal/faceset"
 	"liveness/internal/imagefile"
 )
@@ -29,6 +31,10 @@ import (
 //	batch16-w1-n1-t2     Analyze(16), 1 worker, 2 intra-op threads per session
 //	batch16-w2-n8        Analyze(16), 2 workers of 8-image runs (the previous default)
 //	batch16-w1-n16       Analyze(16), 1 worker, true N=16 tensors (what CUDA does)
+//
+// With INFERENCE_DEVICE=cuda (modeltest.Device) the variants are instead
+// batch1-w1-n1, batch16-w1-n16 and batch64-w1-n64: one worker of true
+// N-image tensors on the GPU.
 //
 // Reported: cpu-ms/img (process CPU time per image, getrusage: the primary
 // figure on a shared machine), images/s (wall), <stage>-cpu-ms/img (thread
@@ -81,6 +87,13 @@ func benchCapture(b *testing.B, img []byte) {
 	res, err := e.Analyze(context.Background(), [][]byte{img})
 	if err != nil || res[0].Err != nil || len(res[0].Analysis.Faces) != 1 {
 		b.Fatalf("benchmark capture: %v %v %+v", err, res[0].Err, res[0].Analysis.Result)
+	}
+	if e.cfg.Device == onnx.DeviceCUDA {
+		// One worker of true N-image tensors, the engine's CUDA strategy.
+		for _, n := range []int{1, 16, 64} {
+			b.Run(fmt.Sprintf("batch%d-w1-n%d", n, n), func(b *testing.B) { run(b, e, img, n, 1, n, 1) })
+		}
+		return
 	}
 	b.Run("batch1", func(b *testing.B) { run(b, e, img, 1, 1, 1, 1) })
 	b.Run("batch16-w2-n1", func(b *testing.B) { run(b, e, img, 16, 2, 1, 1) })

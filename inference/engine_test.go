@@ -25,7 +25,7 @@ var (
 func testEngine(t testing.TB) *Engine {
 	t.Helper()
 	modeltest.Init(t)
-	engineOnce.Do(func() { engine, engineErr = New(Config{ModelsDir: modeltest.ModelsDir()}) })
+	engineOnce.Do(func() { engine, engineErr = New(Config{ModelsDir: modeltest.ModelsDir(), Device: modeltest.Device(t)}) })
 	if engineErr != nil {
 		t.Fatalf("engine: %v", engineErr)
 	}

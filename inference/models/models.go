@@ -118,6 +118,26 @@ func CPURewrites() []onnx.OpenOption {
 	return []onnx.OpenOption{onnx.WithConstantInitializers(), onnx.WithPReluAsRelu(), onnx.WithHardSigmoid()}
 }
 
+// CUDAOptions are the session options every model gets on CUDA, the
+// engine's and the tests' alike. The 66-point model was saved after ONNX
+// Runtime's CPU optimisations: its FusedConv nodes with a Clip activation
+// are claimed and then refused by the CUDA provider ("unsupported conv
+// activation mode Clip"), so they are split back into Conv and activation
+// (onnx.WithUnfusedConvs); and the graph is optimised at the basic level
+// (constant folding, Conv+BatchNorm folding) so that ONNX Runtime does not
+// fuse them again. The CPU rewrites are CPU layout work and are not applied.
+func CUDAOptions() []onnx.OpenOption {
+	return []onnx.OpenOption{onnx.WithUnfusedConvs(), onnx.WithOptimization(onnx.OptimizeBasic)}
+}
+
+// DeviceOptions are CPURewrites or CUDAOptions, as d asks.
+func DeviceOptions(d onnx.Device) []onnx.OpenOption {
+	if d == onnx.DeviceCUDA {
+		return CUDAOptions()
+	}
+	return CPURewrites()
+}
+
 // Open loads the model from modelsDir: checks its sha256, applies the batch
 // and Resize rewrites, and checks its inputs and outputs against the
 // manifest. extra tunes the session (threads, arena).

@@ -22,12 +22,28 @@ import (
 // ModelsDir is MODELS_DIR, else ../shared/models beside the repository root.
 func ModelsDir() string { return faceset.SharedDir("MODELS_DIR", "models") }
 
-// Init initialises ONNX Runtime once per process with the engine's default
-// threads (1 intra-op, 1 inter-op); it fails t when the library is missing,
-// since these tests exist to run the real models.
+// DeviceEnv names the device the tests and benchmarks of inference/... run
+// on: cpu unless set, so that a machine with a GPU runs the same suite on
+// ONNX Runtime's CUDA provider (INFERENCE_DEVICE=cuda, with ONNXRUNTIME_LIB
+// naming a library that ships it).
+const DeviceEnv = "INFERENCE_DEVICE"
+
+// Device is $INFERENCE_DEVICE; an unknown name fails t.
+func Device(t testing.TB) onnx.Device {
+	t.Helper()
+	d, err := onnx.ParseDevice(os.Getenv(DeviceEnv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// Init initialises ONNX Runtime once per process on Device with the
+// engine's default threads (1 intra-op, 1 inter-op); it fails t when the
+// library is missing, since these tests exist to run the real models.
 func Init(t testing.TB) {
 	t.Helper()
-	if err := onnx.Init(onnx.Options{IntraOpThreads: 1, InterOpThreads: 1}); err != nil {
+	if err := onnx.Init(onnx.Options{IntraOpThreads: 1, InterOpThreads: 1, Device: Device(t)}); err != nil {
 		t.Fatalf("ONNX Runtime is required (scripts/onnxruntime.sh install, or set %s): %v", onnx.LibraryEnv, err)
 	}
 }
@@ -46,12 +62,13 @@ func Spec(t testing.TB, name string) models.Spec {
 	return s
 }
 
-// Open loads manifest model name as the engine does on CPU (the graph
-// rewrites included); extra adds options. Sessions are not closed with the
-// test: some tests share them through a sync.Once, and the process ends soon.
+// Open loads manifest model name as the engine does on Device (on CPU the
+// graph rewrites included); extra adds options. Sessions are not closed with
+// the test: some tests share them through a sync.Once, and the process ends
+// soon.
 func Open(t testing.TB, name string, extra ...onnx.OpenOption) *onnx.Session {
 	t.Helper()
-	return OpenWith(t, name, append(models.CPURewrites(), extra...)...)
+	return OpenWith(t, name, append(models.DeviceOptions(Device(t)), extra...)...)
 }
 
 // OpenWith loads manifest model name with only opts (and the manifest's
