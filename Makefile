@@ -16,7 +16,7 @@ GOTESTSUM := $(GO) run gotest.tools/gotestsum@v1.13.0
 STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 TEST_TIMEOUT ?= 30m
 
-.PHONY: run test unit lint build deps bench bench-pipeline bench-query fuzz token stack-up stack-down stack-status migrate clean
+.PHONY: run test test-cuda unit lint build deps bench bench-pipeline bench-query fuzz token stack-up stack-down stack-status migrate clean
 
 run: stack-up build
 	scripts/run.sh
@@ -49,6 +49,13 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 3 ./internal/avro/ ./internal/imagefile/
 	$(GO) test -run '^$$' -bench 'Engine|Models' -benchtime 64x ./inference/
 	$(GO) test -run '^$$' -bench . -benchtime 32x ./inference/liveness/
+
+## On a machine with an NVIDIA GPU and CUDA 13's libraries on LD_LIBRARY_PATH: every
+## inference suite and the engine benchmark on ONNX Runtime's CUDA provider (onnxruntime-gpu).
+test-cuda:
+	scripts/onnxruntime.sh install-cuda
+	INFERENCE_DEVICE=cuda ONNXRUNTIME_LIB=$$(scripts/onnxruntime.sh path-cuda) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./inference/...
+	cd inference && INFERENCE_DEVICE=cuda ONNXRUNTIME_LIB=$$(../scripts/onnxruntime.sh path-cuda) $(GO) test -run '^$$' -bench 'Engine(640x480|12MP)' -benchtime 256x .
 
 ## 2,000 captures through ingest → Kafka → processor → results, against the
 ## engine alone on the same images (not a timed test; see README). BENCH_COUNT,
