@@ -51,6 +51,11 @@ var ErrOutput = errors.New("detect: unexpected model output")
 // the 10% bound). A coarse pass at 480 px fared no better (BPCER 12% at
 // the recalibrated point; five port-check rows off the reference by > 0.15).
 // Detection stays at 640 px, the size the fusion was calibrated on.
+// The smaller YuNet-s (yunet_s_dynamic.onnx, 96 against 149 MFLOPs at 320)
+// ran 16-21 ms against YuNet-n's 21-27 ms at 640×480 (BenchmarkModels, one
+// thread, same run), but processor eval with it found 3 faces on r06 and
+// none on the tiny-face e11 (face count 51/53) and accepted s08 (APCER
+// 29%, BPCER 12% before any recalibration): YuNet-n stays.
 const (
 	DefaultMinScore    = 0.5
 	DefaultNMS         = 0.3
