@@ -201,6 +201,18 @@ func setFirstToZero(t []byte) ([]byte, error) {
 	})
 }
 
+// rewriteGraph applies fn, which edits a GraphProto and counts its edits,
+// to the model's graph: the model and the count.
+func rewriteGraph(model []byte, fn func(graph []byte) ([]byte, int, error)) ([]byte, int, error) {
+	n := 0
+	out, err := rewrite(model, fModelGraph, func(_ int, graph []byte) ([]byte, error) {
+		g, k, err := fn(graph)
+		n = k
+		return g, err
+	})
+	return out, n, err
+}
+
 // fields walks the fields of a protobuf message in order, calling fn with
 // each field's number, wire type, whole encoding (tag and value) and value
 // bytes (after the tag). errStop from fn ends the walk without an error.

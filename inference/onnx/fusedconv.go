@@ -26,13 +26,7 @@ const (
 // conv activation mode Clip"), so the 66-point model would not open on
 // CUDA at all. The split graph computes the same values.
 func UnfusedConvs(model []byte) ([]byte, int, error) {
-	n := 0
-	out, err := rewrite(model, fModelGraph, func(_ int, graph []byte) ([]byte, error) {
-		g, k, err := unfuseGraph(graph)
-		n = k
-		return g, err
-	})
-	return out, n, err
+	return rewriteGraph(model, unfuseGraph)
 }
 
 func unfuseGraph(graph []byte) ([]byte, int, error) {

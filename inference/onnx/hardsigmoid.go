@@ -18,13 +18,7 @@ import (
 // differs from the chain's by float rounding only: (x+3)/6 against
 // x·(1/6)+0.5, clipped alike.
 func HardSigmoidChains(model []byte) ([]byte, int, error) {
-	n := 0
-	out, err := rewrite(model, fModelGraph, func(_ int, graph []byte) ([]byte, error) {
-		g, k, err := hardSigmoidGraph(graph)
-		n = k
-		return g, err
-	})
-	return out, n, err
+	return rewriteGraph(model, hardSigmoidGraph)
 }
 
 // graphNode is a parsed NodeProto: op type, inputs, outputs, and the field.

@@ -43,13 +43,7 @@ const (
 // rounding only (a few ulps). The second form (one more node) serves the
 // layers with a slope above 1, where Relu((a−1)·x) would drop x < 0.
 func PReluAsRelu(model []byte) ([]byte, int, error) {
-	n := 0
-	out, err := rewrite(model, fModelGraph, func(_ int, graph []byte) ([]byte, error) {
-		g, k, err := preluGraph(graph)
-		n = k
-		return g, err
-	})
-	return out, n, err
+	return rewriteGraph(model, preluGraph)
 }
 
 func preluGraph(graph []byte) ([]byte, int, error) {

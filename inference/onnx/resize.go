@@ -17,13 +17,7 @@ import "google.golang.org/protobuf/encoding/protowire"
 // at 224×224), and a wrong one changes the output's shape, which the
 // manifest check and the tests catch.
 func ResizeScales(model []byte, scales []float32) ([]byte, int, error) {
-	n := 0
-	out, err := rewrite(model, fModelGraph, func(_ int, graph []byte) ([]byte, error) {
-		g, k, err := resizeScalesGraph(graph, scales)
-		n = k
-		return g, err
-	})
-	return out, n, err
+	return rewriteGraph(model, func(graph []byte) ([]byte, int, error) { return resizeScalesGraph(graph, scales) })
 }
 
 func resizeScalesGraph(graph []byte, scales []float32) ([]byte, int, error) {

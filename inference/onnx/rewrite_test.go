@@ -26,11 +26,7 @@ func TestPReluAsReluKeepsOutputs(t *testing.T) {
 		{"antispoof-suri-MiniFASNetV2SE-128/best_model.onnx", "af2381b88f38769222ed93379e12444e2a50814575de1c46170de570c55a42b6", []int64{1, 3, 128, 128}, 33, 0, 1},
 		{"eye-iris-mediapipe/iris_landmark_barracuda.onnx", "3eb985960b80e6069812c2f20682b7a4194d80cf5a3a918ddb8d0b3ca72a6432", []int64{1, 3, 64, 64}, 53, 0, 1},
 	} {
-		path := filepath.Join(modelsDir(), m.file)
-		data, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
+		path, data := readModel(t, m.file)
 		_, n, err := PReluAsRelu(data)
 		if err != nil {
 			t.Fatal(err)
@@ -40,15 +36,8 @@ func TestPReluAsReluKeepsOutputs(t *testing.T) {
 		}
 		plain := openSession(t, path, m.sum)
 		rewritten := openSession(t, path, m.sum, WithPReluAsRelu())
-		size := int64(1)
-		for _, d := range m.shape {
-			size *= d
-		}
-		in := Tensor{Shape: m.shape, Data: make([]float32, size)}
-		for i := range in.Data {
-			// A smooth pattern with texture, in the model's input range.
-			in.Data[i] = m.scale * float32(0.5+0.4*math.Sin(float64(i)*0.013)*math.Cos(float64(i)*0.0007))
-		}
+		// In the model's input range.
+		in := wave(m.shape, 0.5*float64(m.scale), 0.4*float64(m.scale), 0.013, 0.0007)
 		requireSameOutputs(t, m.file, plain, rewritten, in)
 	}
 }
@@ -77,21 +66,13 @@ func TestFixedInputsPinsTheShape(t *testing.T) {
 // gates become HardSigmoid nodes, and its heatmaps agree to float rounding.
 func TestHardSigmoidChainsKeepOutputs(t *testing.T) {
 	initRuntime(t)
-	const file, sum = "landmarks66-openseeface/lm_model0_opt.onnx", "43c9c58f03701cc15b8423c49b78af348a6397334d348887e0fda59013275c29"
-	path := filepath.Join(modelsDir(), file)
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	path, data := readModel(t, osf66File)
 	if _, n, err := HardSigmoidChains(data); err != nil || n != 27 {
 		t.Fatalf("%d chains rewritten (%v), want 27", n, err)
 	}
-	plain := openSession(t, path, sum)
-	rewritten := openSession(t, path, sum, WithHardSigmoid())
-	in := Tensor{Shape: []int64{1, 3, 224, 224}, Data: make([]float32, 3*224*224)}
-	for i := range in.Data {
-		in.Data[i] = float32(2 * math.Sin(float64(i)*0.013) * math.Cos(float64(i)*0.0007))
-	}
+	plain := openSession(t, path, osf66Sum)
+	rewritten := openSession(t, path, osf66Sum, WithHardSigmoid())
+	in := wave([]int64{1, 3, 224, 224}, 0, 2, 0.013, 0.0007)
 	requireSameOutputs(t, t.Name(), plain, rewritten, in)
 }
 
@@ -100,12 +81,7 @@ func TestHardSigmoidChainsKeepOutputs(t *testing.T) {
 // heatmaps.
 func TestUnfusedConvsKeepOutputs(t *testing.T) {
 	initRuntime(t)
-	const file, sum = "landmarks66-openseeface/lm_model0_opt.onnx", "43c9c58f03701cc15b8423c49b78af348a6397334d348887e0fda59013275c29"
-	path := filepath.Join(modelsDir(), file)
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	path, data := readModel(t, osf66File)
 	out, n, err := UnfusedConvs(data)
 	if err != nil || n != 20 {
 		t.Fatalf("%d FusedConv split (%v), want 20", n, err)
@@ -113,12 +89,9 @@ func TestUnfusedConvsKeepOutputs(t *testing.T) {
 	if bytes.Contains(out, []byte(fusedConvOp)) {
 		t.Fatal("a FusedConv is left in the rewritten graph")
 	}
-	plain := openSession(t, path, sum)
-	rewritten := openSession(t, path, sum, WithUnfusedConvs(), WithOptimization(OptimizeBasic))
-	in := Tensor{Shape: []int64{1, 3, 224, 224}, Data: make([]float32, 3*224*224)}
-	for i := range in.Data {
-		in.Data[i] = float32(2 * math.Sin(float64(i)*0.011) * math.Cos(float64(i)*0.0009))
-	}
+	plain := openSession(t, path, osf66Sum)
+	rewritten := openSession(t, path, osf66Sum, WithUnfusedConvs(), WithOptimization(OptimizeBasic))
+	in := wave([]int64{1, 3, 224, 224}, 0, 2, 0.011, 0.0009)
 	requireSameOutputs(t, t.Name(), plain, rewritten, in)
 }
 
@@ -127,11 +100,7 @@ func TestUnfusedConvsKeepOutputs(t *testing.T) {
 // rounding.
 func TestConstantInitializersKeepOutputs(t *testing.T) {
 	initRuntime(t)
-	path := filepath.Join(modelsDir(), slimFile)
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	path, data := readModel(t, slimFile)
 	if _, n, err := ConstantInitializers(data); err != nil || n != 152 {
 		t.Fatalf("%d inputs dropped (%v), want 152", n, err)
 	}
@@ -140,10 +109,7 @@ func TestConstantInitializersKeepOutputs(t *testing.T) {
 	if len(consts.Inputs()) != 1 || len(plain.Inputs()) != 1 {
 		t.Fatalf("inputs: %v and %v, want the image only", plain.Inputs(), consts.Inputs())
 	}
-	in := Tensor{Shape: []int64{1, 3, 160, 160}, Data: make([]float32, 3*160*160)}
-	for i := range in.Data {
-		in.Data[i] = float32(math.Sin(float64(i)*0.011) * math.Cos(float64(i)*0.0009))
-	}
+	in := wave([]int64{1, 3, 160, 160}, 0, 1, 0.011, 0.0009)
 	requireSameOutputs(t, t.Name(), plain, consts, in)
 }
 
@@ -153,11 +119,7 @@ func TestConstantInitializersKeepOutputs(t *testing.T) {
 func TestDynamicBatchPadsIrisChannels(t *testing.T) {
 	initRuntime(t)
 	const file, sum = "eye-iris-mediapipe/iris_landmark_barracuda.onnx", "3eb985960b80e6069812c2f20682b7a4194d80cf5a3a918ddb8d0b3ca72a6432"
-	path := filepath.Join(modelsDir(), file)
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	path, data := readModel(t, file)
 	rw, err := DynamicBatch(data)
 	if err != nil {
 		t.Fatal(err)
@@ -197,12 +159,7 @@ func TestDynamicBatchPadsIrisChannels(t *testing.T) {
 // that computed the sizes go, and its heatmaps agree to float rounding.
 func TestResizeScalesKeepOutputs(t *testing.T) {
 	initRuntime(t)
-	const file, sum = "landmarks66-openseeface/lm_model0_opt.onnx", "43c9c58f03701cc15b8423c49b78af348a6397334d348887e0fda59013275c29"
-	path := filepath.Join(modelsDir(), file)
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	path, data := readModel(t, osf66File)
 	scales := []float32{1, 1, 2, 2}
 	rw, n, err := ResizeScales(data, scales)
 	if err != nil || n != 2 {
@@ -211,16 +168,13 @@ func TestResizeScalesKeepOutputs(t *testing.T) {
 	if bytes.Contains(rw, []byte("Shape")) {
 		t.Error("the nodes that computed the sizes are still there")
 	}
-	plain := openSession(t, path, sum)
-	scaled := openSession(t, path, sum, WithResizeScales(scales))
-	in := Tensor{Shape: []int64{1, 3, 224, 224}, Data: make([]float32, 3*224*224)}
-	for i := range in.Data {
-		in.Data[i] = float32(2 * math.Sin(float64(i)*0.017) * math.Cos(float64(i)*0.0011))
-	}
+	plain := openSession(t, path, osf66Sum)
+	scaled := openSession(t, path, osf66Sum, WithResizeScales(scales))
+	in := wave([]int64{1, 3, 224, 224}, 0, 2, 0.017, 0.0011)
 	requireSameOutputs(t, t.Name(), plain, scaled, in)
 	// A wrong scale changes the output's shape: the rewrite cannot pass
 	// unnoticed.
-	wrong, err := Open(path, sum, WithResizeScales([]float32{1, 1, 3, 3}))
+	wrong, err := Open(path, osf66Sum, WithResizeScales([]float32{1, 1, 3, 3}))
 	if err == nil {
 		defer wrong.Close()
 		if _, err := wrong.Run(in); err == nil {
@@ -270,4 +224,35 @@ func openSession(t *testing.T, path, sum string, opts ...OpenOption) *Session {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// osf66File and osf66Sum: the 66-point model, which three rewrites edit.
+const (
+	osf66File = "landmarks66-openseeface/lm_model0_opt.onnx"
+	osf66Sum  = "43c9c58f03701cc15b8423c49b78af348a6397334d348887e0fda59013275c29"
+)
+
+// readModel reads file from the models folder: its path and bytes.
+func readModel(t *testing.T, file string) (string, []byte) {
+	t.Helper()
+	path := filepath.Join(modelsDir(), file)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path, data
+}
+
+// wave is a smooth input with texture, off + amp·sin(f·i)·cos(g·i) at
+// index i, so the rewritten and plain graphs see more than a constant.
+func wave(shape []int64, off, amp, f, g float64) Tensor {
+	n := int64(1)
+	for _, d := range shape {
+		n *= d
+	}
+	in := Tensor{Shape: shape, Data: make([]float32, n)}
+	for i := range in.Data {
+		in.Data[i] = float32(off + amp*math.Sin(float64(i)*f)*math.Cos(float64(i)*g))
+	}
+	return in
 }
