@@ -18,7 +18,7 @@ import (
 //	PROCESSOR_DLQ_TOPIC         face-liveness.captures.dlq.v1  dead letters
 //	PROCESSOR_BATCH_MAX_ITEMS   16                          captures per batch
 //	PROCESSOR_BATCH_MAX_BYTES   67108864                    bytes of captures per batch
-//	PROCESSOR_BATCH_MAX_WAIT    10ms                        longest wait of a batch's oldest capture
+//	PROCESSOR_BATCH_MAX_WAIT    1ms                         longest wait of a batch's oldest capture
 //	PROCESSOR_BATCHES_IN_FLIGHT 2                           batches analysed at once, delivered in order
 //	PROCESSOR_DRAIN_TIMEOUT     20s                         finishing the batch in hand after SIGTERM
 //	PROCESSOR_ADMIN_ADDR        127.0.0.1:9181              /metrics, /healthz, /readyz

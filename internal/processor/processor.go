@@ -97,16 +97,20 @@ type Analyzer interface {
 	ModelVersion() string
 }
 
-// DefaultPolicy: 16 captures fill the engine's workers on a CPU node (two
-// cores, two sub-batches of 8) without making the last capture of a batch
-// wait long; 64 MiB bounds the memory of a batch of large phone photos.
-// The wait is paid in full by every capture below full load (a batch of
-// one closes by wait), while at full load batches still fill from the
-// reader's queue while the analysis slots are busy: with two batches in
-// flight, 10 ms against 25 ms took the half-load sync p50/p99 from 131/260
-// to 110/229 ms at an unchanged throughput ratio (0.939 against 0.949;
-// bench-pipeline, same run, load ~3).
-var DefaultPolicy = batch.Policy{MaxItems: 16, MaxBytes: 64 << 20, MaxWait: 10 * time.Millisecond}
+// DefaultPolicy: 16 captures keep both of a CPU node's engine workers busy
+// without making the last capture of a batch wait long; 64 MiB bounds the
+// memory of a batch of large phone photos. The wait is paid in full by
+// every capture below full load (a batch of one closes by wait), while at
+// full load batches still fill from the reader's queue while the analysis
+// slots are busy, so it is short. With two batches in flight, 10 ms against
+// 25 ms took the half-load sync p50/p99 from 131/260 to 110/229 ms at an
+// unchanged throughput ratio (0.939 against 0.949; bench-pipeline, load ~3);
+// 1 ms against 10 ms, four runs each, interleaved, at load 2-3.6: half-load
+// p50 median 101 against 105.5 ms, p99 median 219.5 against 230 ms, mean
+// batch 5.65-5.73 against 5.87-5.95, throughput ratio 0.798-0.978 against
+// 0.851-0.924 (the run-to-run spread of the same code is wider than any
+// difference between the two).
+var DefaultPolicy = batch.Policy{MaxItems: 16, MaxBytes: 64 << 20, MaxWait: time.Millisecond}
 
 // Processor is one consumer-group member. Build it with New, run it with Run.
 type Processor struct {
