@@ -105,7 +105,7 @@ type Analyzer interface {
 // slots are busy, so it is short. With two batches in flight, 10 ms against
 // 25 ms took the half-load sync p50/p99 from 131/260 to 110/229 ms at an
 // unchanged throughput ratio (0.939 against 0.949; bench-pipeline, load ~3);
-// 1 ms against 10 ms, four runs each, interleaved, at load 2-3.6: half-load
+// 1 ms against 10 ms, four runs each in one sitting, at load 2-3.6: half-load
 // p50 median 101 against 105.5 ms, p99 median 219.5 against 230 ms, mean
 // batch 5.65-5.73 against 5.87-5.95, throughput ratio 0.798-0.978 against
 // 0.851-0.924 (the run-to-run spread of the same code is wider than any
