@@ -16,9 +16,10 @@
 // gave 36.5 images/s one image per call and 82.8 as N=16 tensors, with
 // the CPU's results (processor eval identical, liveness within 0.021).
 //
-// On CPU, measured on the 2-core build machine while shared (load average in brackets: it rose from 5.8 to 10.7 during
-// the run, so read the rows against their load), CPU ms per 640×480
-// single-face image (BenchmarkEngine640x480; wall figures follow the load):
+// On CPU, measured on the 2-core build machine while shared (load average
+// in brackets: it rose from 5.8 to 10.7 during the run, so read the rows
+// against their load), CPU ms per 640×480 single-face image
+// (BenchmarkEngine640x480; wall figures follow the load):
 //
 //	strategy                               cpu-ms/img  images/s  RSS MB
 //	Analyze(1) serially                    66.3        10.4      142  (5.8)
