@@ -20,15 +20,12 @@ const fValueInfoName = 1 // ValueInfoProto.name
 func ConstantInitializers(model []byte) ([]byte, int, error) {
 	n := 0
 	out, err := rewrite(model, fModelGraph, func(_ int, graph []byte) ([]byte, error) {
-		inits := map[string]bool{}
-		if err := eachField(graph, fGraphInit, func(t []byte) error {
-			inits[string(firstBytes(t, fTensorName))] = true
-			return nil
-		}); err != nil {
+		inits, err := initializerNames(graph)
+		if err != nil {
 			return nil, err
 		}
 		var g []byte
-		err := fields(graph, func(num protowire.Number, typ protowire.Type, field, v []byte) error {
+		err = fields(graph, func(num protowire.Number, typ protowire.Type, field, v []byte) error {
 			if num == fGraphInput && typ == protowire.BytesType {
 				vi, _ := protowire.ConsumeBytes(v)
 				if inits[string(firstBytes(vi, fValueInfoName))] {
@@ -42,4 +39,25 @@ func ConstantInitializers(model []byte) ([]byte, int, error) {
 		return g, err
 	})
 	return out, n, err
+}
+
+// initializerNames is the set of the graph's initializer names.
+func initializerNames(graph []byte) (map[string]bool, error) {
+	names := map[string]bool{}
+	err := eachField(graph, fGraphInit, func(t []byte) error {
+		names[string(firstBytes(t, fTensorName))] = true
+		return nil
+	})
+	return names, err
+}
+
+// graphOutputNames is the set of the graph's output names (which a rewrite
+// must keep).
+func graphOutputNames(graph []byte) map[string]bool {
+	names := map[string]bool{}
+	_ = eachField(graph, fGraphOutput, func(vi []byte) error {
+		names[string(firstBytes(vi, fValueInfoName))] = true
+		return nil
+	})
+	return names
 }

@@ -116,9 +116,7 @@ func floats(msg []byte, num protowire.Number) []float32 {
 			out = append(out, math.Float32frombits(u))
 		case protowire.BytesType:
 			p, _ := protowire.ConsumeBytes(v)
-			for ; len(p) >= 4; p = p[4:] {
-				out = append(out, math.Float32frombits(binary.LittleEndian.Uint32(p)))
-			}
+			out = append(out, leFloats(p)...)
 		}
 		return nil
 	})

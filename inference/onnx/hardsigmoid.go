@@ -1,7 +1,6 @@
 package onnx
 
 import (
-	"encoding/binary"
 	"math"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -79,8 +78,7 @@ func hardSigmoidGraph(graph []byte) ([]byte, int, error) {
 		return nil, 0, err
 	}
 	consumers := map[string][]int{}
-	outputs := map[string]bool{} // graph outputs must keep their names
-	_ = eachField(graph, fGraphOutput, func(vi []byte) error { outputs[string(firstBytes(vi, 1))] = true; return nil })
+	outputs := graphOutputNames(graph)
 	for i, nd := range nodes {
 		for _, in := range nd.in {
 			consumers[in] = append(consumers[in], i)
@@ -158,7 +156,7 @@ func scalarFloat(t []byte) (float32, bool) {
 	if len(raw) != 4 {
 		return 0, false
 	}
-	return math.Float32frombits(binary.LittleEndian.Uint32(raw)), true
+	return leFloats(raw)[0], true
 }
 
 func strs(bs [][]byte) []string {

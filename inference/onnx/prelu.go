@@ -126,14 +126,23 @@ func perChannel(t []byte) ([]float32, bool) {
 	if int64(len(raw)) != 4*c {
 		return nil, false
 	}
-	a := make([]float32, c)
-	for i := range a {
-		a[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
-		if math.IsNaN(float64(a[i])) || math.IsInf(float64(a[i]), 0) {
+	a := leFloats(raw)
+	for _, v := range a {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
 			return nil, false
 		}
 	}
 	return a, true
+}
+
+// leFloats decodes little-endian float32s (raw_data, packed float_data and
+// packed floats alike); a trailing partial value is ignored.
+func leFloats(raw []byte) []float32 {
+	out := make([]float32, len(raw)/4)
+	for i := range out {
+		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+	}
+	return out
 }
 
 // int64s reads a repeated int64 field, packed or not.

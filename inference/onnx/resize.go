@@ -21,11 +21,8 @@ func ResizeScales(model []byte, scales []float32) ([]byte, int, error) {
 }
 
 func resizeScalesGraph(graph []byte, scales []float32) ([]byte, int, error) {
-	inits := map[string]bool{}
-	if err := eachField(graph, fGraphInit, func(t []byte) error {
-		inits[string(firstBytes(t, fTensorName))] = true
-		return nil
-	}); err != nil {
+	inits, err := initializerNames(graph)
+	if err != nil {
 		return nil, 0, err
 	}
 	nodes, rest, err := splitNodes(graph)
@@ -49,11 +46,7 @@ func resizeScalesGraph(graph []byte, scales []float32) ([]byte, int, error) {
 		return graph, 0, nil
 	}
 	nodes = pruneDead(nodes, graph)
-	var out []byte
-	for _, nd := range nodes {
-		out = append(out, nd.field...)
-	}
-	return append(append(out, rest...), newInits...), k, nil
+	return append(append(joinNodes(nodes, nil, nil), rest...), newInits...), k, nil
 }
 
 // withInputs rewrites a graph.node field (tag included) with new inputs.
@@ -77,8 +70,7 @@ func withInputs(field []byte, in []string) []byte {
 // pruneDead drops, until none is left, the nodes none of whose outputs
 // feeds a node or the graph's outputs.
 func pruneDead(nodes []graphNode, graph []byte) []graphNode {
-	outputs := map[string]bool{}
-	_ = eachField(graph, fGraphOutput, func(vi []byte) error { outputs[string(firstBytes(vi, fValueInfoName))] = true; return nil })
+	outputs := graphOutputNames(graph)
 	for {
 		used := map[string]bool{}
 		for _, nd := range nodes {
