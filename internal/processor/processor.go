@@ -143,7 +143,7 @@ func WithPolicy(p batch.Policy) Option { return func(pr *Processor) { pr.policy 
 // with 2 against 0.78, 0.63 with 1. The half-load p99 did not move beyond
 // the noise (254-290 ms against 244-298 ms): at constant arrivals a lone
 // capture seldom waits for another; its tail is the large images' own
-// analysis on one core, the 25 ms batch wait and the Kafka hops.
+// analysis on one core, the batch wait (25 ms then) and the Kafka hops.
 const DefaultBatchesInFlight = 2
 
 // WithBatchesInFlight sets how many batches are analysed at once (k >= 1;
