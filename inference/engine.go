@@ -10,11 +10,13 @@
 //
 // CPU vs CUDA: Analyze hands chunks of MaxBatch images to Workers
 // goroutines. On CPU the defaults are one image per model run, one worker
-// per core and one intra-op thread per session; on CUDA, one worker runs
-// the whole call as true N>1 tensors. On an H200 (README "CUDA"; the
-// models opened with models.CUDAOptions, TF32 off) BenchmarkEngine640x480
-// gave 36.5 images/s one image per call and 82.8 as N=16 tensors, with
-// the CPU's results (processor eval identical, liveness within 0.021).
+// per core and one intra-op thread per session; on CUDA, four workers each
+// run an even share of the call as true N>1 tensors. On an H200 (README
+// "CUDA"; the models opened with models.CUDAOptions, TF32 off, cuDNN's
+// heuristic search) BenchmarkEngine640x480 gave 56.6 images/s one image
+// per call, 124.2 for one worker of N=16, 263.2 for 16-image calls on four
+// workers and 460.1 for two such calls at once (the processor's default),
+// with the CPU's results (processor eval identical, liveness within 0.021).
 //
 // On CPU, measured on the 2-core build machine while shared (load average
 // in brackets: it rose from 5.8 to 10.7 during the run, so read the rows
@@ -152,23 +154,29 @@ import (
 
 // Config configures the engine. Zero values take the defaults noted.
 type Config struct {
-	ModelsDir      string      // default ../shared/models
-	LibraryPath    string      // ONNX Runtime library; default onnx.DefaultLibraryPath()
-	Device         onnx.Device // cpu (default) or cuda
-	IntraOpThreads int         // per session; default 1 (workers use the cores)
-	Workers        int         // concurrent workers per Analyze; default NumCPU on CPU, 1 on CUDA
-	MaxBatch       int         // images per model run; default 1 on CPU, the whole call on CUDA
-	MaxPixels      int64       // decompression-bomb limit; default imagefile.DefaultMaxPixels
-	DecodeMaxSide  int         // long side images are decoded to; default 1280
-	DetectMaxSide  int         // long side for detection; default detect.DefaultMaxSide
-	MinScore       float32     // detector score floor; default detect.DefaultMinScore
-	Thresholds     *Thresholds // default DefaultThresholds()
+	ModelsDir      string          // default ../shared/models
+	LibraryPath    string          // ONNX Runtime library; default onnx.DefaultLibraryPath()
+	Device         onnx.Device     // cpu (default) or cuda
+	ConvSearch     onnx.ConvSearch // cuDNN's algorithm search on cuda; default heuristic
+	IntraOpThreads int             // per session; default 1 (workers use the cores)
+	Workers        int             // concurrent workers per Analyze; default NumCPU on CPU, 4 on CUDA
+	MaxBatch       int             // images per model run; default 1 on CPU, on CUDA (or -1) the call split evenly over the workers
+	MaxPixels      int64           // decompression-bomb limit; default imagefile.DefaultMaxPixels
+	DecodeMaxSide  int             // long side images are decoded to; default 1280
+	DetectMaxSide  int             // long side for detection; default detect.DefaultMaxSide
+	MinScore       float32         // detector score floor; default detect.DefaultMinScore
+	Thresholds     *Thresholds     // default DefaultThresholds()
 
 	shippedGraphs bool // benchmarks: the models as shipped, without the CPU rewrite
 }
 
 // DefaultModelsDir is MODELS_DIR's default, relative to the repository root.
 const DefaultModelsDir = "../shared/models"
+
+// DefaultCUDAWorkers is the engine's workers on CUDA: each runs its share of
+// a call as N-image tensors, so one worker's host work (decode, crops,
+// output decoding: ~11 CPU ms per image) overlaps the others' models.
+const DefaultCUDAWorkers = 4
 
 // Result is the analysis of one image, or the error that stopped it (an
 // undecodable image fails alone, never the batch).
@@ -193,7 +201,7 @@ type Engine struct {
 // New initialises ONNX Runtime (once per process) and loads every model.
 func New(cfg Config) (*Engine, error) {
 	cfg = withDefaults(cfg)
-	if err := onnx.Init(onnx.Options{LibraryPath: cfg.LibraryPath, Device: cfg.Device, IntraOpThreads: cfg.IntraOpThreads, InterOpThreads: 1}); err != nil {
+	if err := onnx.Init(onnx.Options{LibraryPath: cfg.LibraryPath, Device: cfg.Device, ConvSearch: cfg.ConvSearch, IntraOpThreads: cfg.IntraOpThreads, InterOpThreads: 1}); err != nil {
 		return nil, err
 	}
 	m, err := models.Load()
@@ -221,11 +229,11 @@ func withDefaults(c Config) Config {
 	if c.Workers <= 0 {
 		c.Workers = runtime.NumCPU()
 		if c.Device == onnx.DeviceCUDA {
-			c.Workers = 1
+			c.Workers = DefaultCUDAWorkers
 		}
 	}
 	if c.MaxBatch < 0 || c.MaxBatch == 0 && c.Device == onnx.DeviceCUDA {
-		c.MaxBatch = 0 // the whole call: true N>1 tensors where they pay
+		c.MaxBatch = 0 // the call split evenly: true N>1 tensors where they pay
 	} else if c.MaxBatch == 0 {
 		c.MaxBatch = 1
 	}
@@ -337,17 +345,19 @@ func (e *Engine) Close() error {
 //
 // Workers goroutines take chunks of MaxBatch images from the call in turn
 // until none is left: on CPU one image at a time per worker (a slow image
-// does not hold up a fixed half of the batch), on CUDA one chunk of the
-// whole call (true N>1 tensors).
+// does not hold up a fixed half of the batch), on CUDA an even share of the
+// call each (true N>1 tensors, the workers' host work beside each other's
+// models).
 func (e *Engine) Analyze(ctx context.Context, images [][]byte) ([]Result, error) {
 	out := make([]Result, len(images))
 	if len(images) == 0 {
 		return out, ctx.Err()
 	}
 	chunk := e.cfg.MaxBatch
-	if chunk <= 0 || chunk > len(images) {
-		chunk = max(len(images), 1)
+	if chunk <= 0 {
+		chunk = (len(images) + e.cfg.Workers - 1) / e.cfg.Workers
 	}
+	chunk = min(chunk, len(images))
 	chunks := (len(images) + chunk - 1) / chunk
 	workers := min(e.cfg.Workers, chunks)
 	errs := make([]error, workers)
@@ -473,7 +483,7 @@ func (e *Engine) collect(batch []*imagefile.Image, dets [][]geom.Detection) []fa
 // ../shared/faces, 137-165 ms against a 77 ms median). At full load the
 // cores are busy either way, so the split costs nothing there.
 func (e *Engine) faceStages(ctx context.Context, faces []faceInput) error {
-	if len(faces) < 2 || e.cfg.Workers < 2 {
+	if len(faces) < 2 || e.cfg.Workers < 2 || e.cfg.MaxBatch != 1 {
 		return e.runFaceStages(ctx, faces)
 	}
 	half := (len(faces) + 1) / 2

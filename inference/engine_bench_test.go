@@ -33,8 +33,8 @@ import (
 //	batch16-w1-n16       Analyze(16), 1 worker, true N=16 tensors (what CUDA does)
 //
 // With INFERENCE_DEVICE=cuda (modeltest.Device) the variants are instead
-// batch1-w1-n1, batch16-w1-n16 and batch64-w1-n64: one worker of true
-// N-image tensors on the GPU.
+// batchB-wW-nN: calls of B images, W workers of true N-image tensors on
+// the GPU (see benchCapture).
 //
 // Reported: cpu-ms/img (process CPU time per image, getrusage: the primary
 // figure on a shared machine), images/s (wall), <stage>-cpu-ms/img (thread
@@ -90,8 +90,17 @@ func benchCapture(b *testing.B, img []byte) {
 	}
 	if e.cfg.Device == onnx.DeviceCUDA {
 		// One worker of true N-image tensors, the engine's CUDA strategy.
-		for _, n := range []int{1, 16, 64} {
-			b.Run(fmt.Sprintf("batch%d-w1-n%d", n, n), func(b *testing.B) { run(b, e, img, n, 1, n, 1) })
+		// Calls of `batch` images, `w` workers of n-image tensors each: one
+		// worker, then several sharing the GPU (the host side of one
+		// worker's chunk overlaps another's models); x2, two calls at once
+		// (the processor's two batches in flight).
+		for _, v := range []struct{ batch, w, x int }{{1, 1, 1}, {16, 1, 1}, {64, 1, 1}, {16, 4, 1}, {16, 4, 2}, {64, 4, 1}, {64, 8, 1}, {128, 8, 1}} {
+			n := v.batch / v.w
+			name := fmt.Sprintf("batch%d-w%d-n%d", v.batch, v.w, n)
+			if v.x > 1 {
+				name += fmt.Sprintf("-x%d", v.x)
+			}
+			b.Run(name, func(b *testing.B) { run(b, e, img, v.batch, v.w, n, v.x) })
 		}
 		return
 	}

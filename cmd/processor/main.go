@@ -26,6 +26,7 @@ func main() { cli.Main("processor", commands) }
 // flags; every subcommand that loads the engine shares it.
 type engineFlags struct {
 	modelsDir, library, device string
+	convSearch                 string
 	threads, workers, maxBatch int
 	decodeSide, detectSide     int
 	maxPixels                  int64
@@ -38,9 +39,10 @@ func (f *engineFlags) register(s *config.Set) {
 	s.String(&f.modelsDir, "MODELS_DIR", inference.DefaultModelsDir, "folder of the ONNX models (one subfolder per model)")
 	s.String(&f.library, "ONNXRUNTIME_LIB", onnx.DefaultLibraryPath(), "path to libonnxruntime.so")
 	s.String(&f.device, "INFERENCE_DEVICE", "cpu", "cpu or cuda")
+	s.String(&f.convSearch, onnx.ConvSearchEnv, string(onnx.ConvSearchHeuristic), "cuDNN convolution algorithm search on cuda: HEURISTIC or EXHAUSTIVE")
 	s.Int(&f.threads, "INFERENCE_THREADS", 1, "ONNX Runtime intra-op threads per session")
-	s.Int(&f.workers, "INFERENCE_WORKERS", 0, "concurrent engine workers per batch (0: one per core on cpu, 1 on cuda)")
-	s.Int(&f.maxBatch, "INFERENCE_MAX_BATCH", 0, "images per model run (0: 1 on cpu, the whole batch on cuda; -1: the whole batch)")
+	s.Int(&f.workers, "INFERENCE_WORKERS", 0, "concurrent engine workers per batch (0: one per core on cpu, 4 on cuda)")
+	s.Int(&f.maxBatch, "INFERENCE_MAX_BATCH", 0, "images per model run (0: 1 on cpu, on cuda the batch split evenly over the workers; -1: that split on cpu too)")
 	s.Int(&f.decodeSide, "DECODE_MAX_SIDE", 1280, "long side images are decoded to")
 	s.Int(&f.detectSide, "DETECT_MAX_SIDE", 640, "long side images are reduced to for face detection")
 	s.Int64(&f.maxPixels, "MAX_PIXELS", 40_000_000, "largest image accepted, in pixels (decompression bombs)")
@@ -60,9 +62,13 @@ func (f *engineFlags) config() (inference.Config, error) {
 	if err != nil {
 		return inference.Config{}, fmt.Errorf("%w: %v", cli.ErrUsage, err)
 	}
+	search, err := onnx.ParseConvSearch(f.convSearch)
+	if err != nil {
+		return inference.Config{}, fmt.Errorf("%w: %v", cli.ErrUsage, err)
+	}
 	th := f.th
 	return inference.Config{
-		ModelsDir: f.modelsDir, LibraryPath: f.library, Device: dev, IntraOpThreads: f.threads, Workers: f.workers, MaxBatch: f.maxBatch,
+		ModelsDir: f.modelsDir, LibraryPath: f.library, Device: dev, ConvSearch: search, IntraOpThreads: f.threads, Workers: f.workers, MaxBatch: f.maxBatch,
 		DecodeMaxSide: f.decodeSide, DetectMaxSide: f.detectSide, MaxPixels: f.maxPixels, MinScore: float32(f.minScore),
 		Thresholds: &th,
 	}, nil

@@ -147,6 +147,17 @@ func TestParseDevice(t *testing.T) {
 	}
 }
 
+func TestParseConvSearch(t *testing.T) {
+	for in, want := range map[string]ConvSearch{"": ConvSearchHeuristic, "exhaustive": ConvSearchExhaustive, "HEURISTIC": ConvSearchHeuristic} {
+		if got, err := ParseConvSearch(in); err != nil || got != want {
+			t.Errorf("ParseConvSearch(%q) = %v, %v", in, got, err)
+		}
+	}
+	if _, err := ParseConvSearch("fastest"); err == nil {
+		t.Error("ParseConvSearch(fastest) succeeded")
+	}
+}
+
 func TestDynamicBatchRejectsGarbage(t *testing.T) {
 	if _, err := DynamicBatch([]byte{0xff, 0xff, 0xff}); err == nil {
 		t.Fatal("garbage accepted")

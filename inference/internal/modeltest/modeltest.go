@@ -38,12 +38,23 @@ func Device(t testing.TB) onnx.Device {
 	return d
 }
 
-// Init initialises ONNX Runtime once per process on Device with the
-// engine's default threads (1 intra-op, 1 inter-op); it fails t when the
-// library is missing, since these tests exist to run the real models.
+// ConvSearch is $INFERENCE_CUDA_CONV_SEARCH; an unknown name fails t.
+func ConvSearch(t testing.TB) onnx.ConvSearch {
+	t.Helper()
+	c, err := onnx.ParseConvSearch(os.Getenv(onnx.ConvSearchEnv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// Init initialises ONNX Runtime once per process on Device (with
+// ConvSearch) and the engine's default threads (1 intra-op, 1 inter-op); it
+// fails t when the library is missing, since these tests exist to run the
+// real models.
 func Init(t testing.TB) {
 	t.Helper()
-	if err := onnx.Init(onnx.Options{IntraOpThreads: 1, InterOpThreads: 1, Device: Device(t)}); err != nil {
+	if err := onnx.Init(onnx.Options{IntraOpThreads: 1, InterOpThreads: 1, Device: Device(t), ConvSearch: ConvSearch(t)}); err != nil {
 		t.Fatalf("ONNX Runtime is required (scripts/onnxruntime.sh install, or set %s): %v", onnx.LibraryEnv, err)
 	}
 }
