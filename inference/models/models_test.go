@@ -49,16 +49,19 @@ func TestManifestRejectsMismatch(t *testing.T) {
 
 // Every manifest model loads with its sha256 and declared I/O, and each one
 // marked batchable gives the same answer for N=4 as for four N=1 runs: this is
-// what catches a Reshape that pins the batch inside the graph.
+// what catches a Reshape that pins the batch inside the graph. The models are
+// opened as the engine opens them on the test device (the shipped 66-point
+// graph cannot open on CUDA without models.CUDAOptions).
 func TestManifestModelsLoadAndBatch(t *testing.T) {
 	modeltest.Init(t)
 	m, err := models.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
+	opts := models.DeviceOptions(modeltest.Device(t))
 	for _, spec := range m.Models {
 		t.Run(spec.Name, func(t *testing.T) {
-			sess, err := spec.Open(modeltest.ModelsDir())
+			sess, err := spec.Open(modeltest.ModelsDir(), opts...)
 			if err != nil {
 				t.Fatal(err)
 			}
