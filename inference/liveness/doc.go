@@ -12,7 +12,10 @@
 //   - SURI MiniFASNetV2SE-128 (fp32): square crop of 1.5·max(w,h) around the
 //     box centre, outside filled by reflection (REFLECT_101), INTER_AREA to
 //     128×128 (bilinear when enlarging, where the reference uses Lanczos-4),
-//     RGB /255; softmax index 0 = real.
+//     RGB /255; softmax index 0 = real. The folder's INT8 file
+//     (best_model_quantized.onnx, dynamic quantisation) is not faster here:
+//     11.6-11.8 against 10.8-11.1 ms per run, one thread, same run (dynamic
+//     integer convolutions; this CPU has AVX2 but no VNNI), so fp32 stays.
 //
 // Port check (port_test.go): on the reference's boxes recipe (YuNet-n on the
 // full image, largest face) our scores stay within 0.15 of
