@@ -116,7 +116,7 @@ func Run(ctx context.Context, opts Options, images []Image, progress func(Outcom
 		defer s.client.CloseIdleConnections()
 	}
 
-	rep := newReport()
+	rep := NewReport()
 	var mu sync.Mutex
 	jobs := make(chan int)
 	var wg sync.WaitGroup

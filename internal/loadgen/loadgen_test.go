@@ -296,6 +296,32 @@ func TestPercentileNearestRank(t *testing.T) {
 	}
 }
 
+func TestReportMergeIsOneRunOfBoth(t *testing.T) {
+	ms := func(v ...int) []time.Duration {
+		var d []time.Duration
+		for _, x := range v {
+			d = append(d, time.Duration(x)*time.Millisecond)
+		}
+		return d
+	}
+	a := &Report{Sent: 3, Failed: 1, ByResult: map[string]int{"Real": 2, "(error: x)": 1}, ByStatus: map[int]int{200: 2, 0: 1},
+		Elapsed: time.Second, MaxLag: 5 * time.Millisecond, Latencies: ms(10, 30)}
+	b := &Report{Sent: 2, ByResult: map[string]int{"Real": 1, "Spoof": 1}, ByStatus: map[int]int{200: 2},
+		Elapsed: 3 * time.Second, MaxLag: 2 * time.Millisecond, Latencies: ms(5, 20)}
+	r := NewReport()
+	r.Merge(a)
+	r.Merge(b)
+	if r.Sent != 5 || r.Failed != 1 || r.OK() != 4 || r.ByResult["Real"] != 3 || r.ByResult["Spoof"] != 1 || r.ByStatus[200] != 4 || r.ByStatus[0] != 1 {
+		t.Errorf("counts: %+v", r)
+	}
+	if r.Elapsed != 4*time.Second || r.Throughput() != 1.25 || r.MaxLag != 5*time.Millisecond {
+		t.Errorf("elapsed %v, throughput %g, lag %v", r.Elapsed, r.Throughput(), r.MaxLag)
+	}
+	if !slices.Equal(r.Latencies, ms(5, 10, 20, 30)) || r.Percentile(50) != 10*time.Millisecond {
+		t.Errorf("latencies %v, p50 %v", r.Latencies, r.Percentile(50))
+	}
+}
+
 type countingTransport struct{ n atomic.Int32 }
 
 func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {

@@ -19,7 +19,8 @@ type Report struct {
 	Latencies []time.Duration
 }
 
-func newReport() *Report { return &Report{ByResult: map[string]int{}, ByStatus: map[int]int{}} }
+// NewReport is an empty report, to Merge runs into.
+func NewReport() *Report { return &Report{ByResult: map[string]int{}, ByStatus: map[int]int{}} }
 
 func (r *Report) add(o Outcome) {
 	r.Sent++
@@ -38,6 +39,23 @@ func (r *Report) add(o Outcome) {
 }
 
 func (r *Report) finish() { slices.Sort(r.Latencies) }
+
+// Merge adds the outcomes of another run, as if both were one run lasting
+// their two elapsed times (rounds of a benchmark with pauses between them).
+func (r *Report) Merge(o *Report) {
+	r.Sent += o.Sent
+	r.Failed += o.Failed
+	for k, n := range o.ByResult {
+		r.ByResult[k] += n
+	}
+	for k, n := range o.ByStatus {
+		r.ByStatus[k] += n
+	}
+	r.Elapsed += o.Elapsed
+	r.MaxLag = max(r.MaxLag, o.MaxLag)
+	r.Latencies = append(r.Latencies, o.Latencies...)
+	r.finish()
+}
 
 // OK is the number of synchronous answers (200s).
 func (r *Report) OK() int { return len(r.Latencies) }

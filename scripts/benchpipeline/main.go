@@ -1,7 +1,9 @@
 // Command benchpipeline is `make bench-pipeline`: it pushes captures sampled
 // from $FACES_DIR through ingest → Kafka → processor → results on this
 // machine, and measures, in the same run on the same images, the inference
-// engine alone. It prints:
+// engine alone. Each side of a ratio is measured in BENCH_ROUNDS rounds
+// that alternate with the other side's (engine alone, pipeline, engine
+// alone, ...), so both see the same minutes of the machine. It prints:
 //
 //   - engine alone: throughput (batches of the processor's batch size) and
 //     single-image latency;
@@ -64,7 +66,7 @@ import (
 )
 
 type settings struct {
-	Count, Concurrency, HalfCount, SingleCount, BatchItems, InFlight, Seed int
+	Count, Concurrency, HalfCount, SingleCount, BatchItems, InFlight, Seed, Rounds, Warmup int
 	ModelsDir, FacesDir, OrtLib, StackDir, EngineProfile, ProcessorEnv     string
 	Kafka                                                                  kafka.Config
 }
@@ -77,6 +79,8 @@ func (c *settings) register(s *config.Set) {
 	s.Int(&c.BatchItems, "PROCESSOR_BATCH_MAX_ITEMS", 16, "the processor's batch size, also the engine-alone batch")
 	s.Int(&c.InFlight, processor.EnvInFlight, processor.DefaultBatchesInFlight, "batches the processor analyses at once, also the engine-alone batches in flight")
 	s.Int(&c.Seed, "BENCH_SEED", 1, "sampling seed")
+	s.Int(&c.Warmup, "BENCH_WARMUP", 300, "captures sent through the pipeline before measuring (the group join, the broker's JIT compilation)")
+	s.Int(&c.Rounds, "BENCH_ROUNDS", 4, "rounds alternating the engine alone and the pipeline (each side's counts split evenly)")
 	s.String(&c.ModelsDir, "MODELS_DIR", "../shared/models", "folder of the ONNX models")
 	s.String(&c.FacesDir, "FACES_DIR", "../shared/faces", "labelled images with MANIFEST.tsv")
 	s.String(&c.OrtLib, "ONNXRUNTIME_LIB", ".stack/onnxruntime/libonnxruntime.so.1", "ONNX Runtime library")
@@ -113,6 +117,9 @@ func run(ctx context.Context, c settings) error {
 		}
 		*p = abs
 	}
+	if most := min(c.Count, c.HalfCount, c.SingleCount); c.Rounds < 1 || c.Rounds > most {
+		return fmt.Errorf("BENCH_ROUNDS=%d: want 1..%d, so that every round has captures", c.Rounds, most)
+	}
 	fmt.Printf("machine: %d CPUs, load average at start %s\n", runtime.NumCPU(), loadAvg())
 	pool, err := readManifest(c.FacesDir)
 	if err != nil {
@@ -124,9 +131,9 @@ func run(ctx context.Context, c settings) error {
 	if err != nil {
 		return err
 	}
+	defer eng.Close()
 	pool, err = engineAccepts(ctx, eng, pool)
 	if err != nil {
-		eng.Close()
 		return err
 	}
 	rng := rand.New(rand.NewPCG(uint64(c.Seed), 0))
@@ -137,75 +144,128 @@ func run(ctx context.Context, c settings) error {
 	fmt.Printf("images: %d accepted by the engine of %d in the manifest; %d captures sampled (seed %d), as they are\n",
 		len(pool), manifestLen, len(sample), c.Seed)
 
-	single, single99, err := singleLatency(ctx, eng, sample, c.SingleCount)
-	if err != nil {
-		eng.Close()
-		return err
-	}
-	stopProfile, err := startCPUProfile(c.EngineProfile)
-	if err != nil {
-		eng.Close()
-		return err
-	}
-	use0 := procStat(os.Getpid())
-	engineRate, err := engineThroughput(ctx, eng, sample, c.BatchItems, c.InFlight)
-	engineUse := procStat(os.Getpid()).minus(use0)
-	stopProfile()
-	eng.Close() // the pipeline's processor loads its own
-	if err != nil {
-		return err
-	}
-	fmt.Printf("engine alone: %.2f captures/s (batches of %d, %d at a time); single image p50 %s\n",
-		engineRate, c.BatchItems, c.InFlight, single.Round(time.Millisecond))
-
-	p, err := startPipeline(ctx, c, sample[0])
+	p, err := startPipeline(ctx, c, sample)
 	if err != nil {
 		return err
 	}
 	defer p.close()
-	full, err := p.maxLoad(ctx, sample, c.Concurrency)
+	alone, full, err := maxLoadRounds(ctx, c, eng, p, sample)
 	if err != nil {
 		return err
 	}
-	half, err := p.rateLoad(ctx, sample, c.HalfCount, full.rate/2)
+	engineRate := alone.rate()
+	single, half, err := halfLoadRounds(ctx, c, eng, p, sample, full.rep.Throughput()/2)
 	if err != nil {
 		return err
 	}
+	single99, single50 := loadgen.Percentile(single, 99), loadgen.Percentile(single, 50)
 
-	fmt.Printf("\n== bench-pipeline (%d CPUs; load average now %s) ==\n", runtime.NumCPU(), loadAvg())
+	fmt.Printf("\n== bench-pipeline (%d CPUs; load average now %s; %d rounds) ==\n", runtime.NumCPU(), loadAvg(), c.Rounds)
 	fmt.Printf("engine alone          %8.2f captures/s   single-image latency p50 %s  p99 %s (n=%d)\n",
-		engineRate, single.Round(time.Millisecond), single99.Round(time.Millisecond), c.SingleCount)
+		engineRate, single50.Round(time.Millisecond), single99.Round(time.Millisecond), len(single))
+	fr := full.rep
 	fmt.Printf("pipeline, max load    %8.2f captures/s   sync p50 %s  p99 %s  (n=%d, %d failed, concurrency %d)\n",
-		full.rate, full.p50.Round(time.Millisecond), full.p99.Round(time.Millisecond), full.ok, full.failed, c.Concurrency)
-	fmt.Printf("mean batch size       %8.2f              (processor_batch_size over the max-load run; batches closed by %s)\n",
-		full.meanBatch, closedBy(full.closed))
+		fr.Throughput(), fr.Percentile(50).Round(time.Millisecond), fr.Percentile(99).Round(time.Millisecond), fr.OK(), fr.Sent-fr.OK(), c.Concurrency)
+	fmt.Printf("mean batch size       %8.2f              (processor_batch_size over the max-load rounds; batches closed by %s)\n",
+		full.meanBatch(), closedBy(full.closed))
 	fmt.Printf("pipeline, half load   %8.2f captures/s   sync p50 %s  p99 %s  (n=%d, %d failed, offered %.2f/s, latest start %s late)\n",
-		half.rate, half.p50.Round(time.Millisecond), half.p99.Round(time.Millisecond), half.ok, half.failed, full.rate/2,
-		half.lag.Round(time.Millisecond))
+		half.Throughput(), half.Percentile(50).Round(time.Millisecond), half.Percentile(99).Round(time.Millisecond), half.OK(),
+		half.Sent-half.OK(), fr.Throughput()/2, half.MaxLag.Round(time.Millisecond))
 	fmt.Printf("CPU at max load       ")
 	for _, u := range full.cpu {
-		fmt.Printf("%s %s  ", u.name, u.use.perCapture(len(sample)))
+		fmt.Printf("%s %s  ", u.name, u.use.perCapture(fr.Sent))
 	}
-	fmt.Printf("\nCPU of the engine alone  %s (this process)\n", engineUse.perCapture(len(sample)))
-	r1 := full.rate / engineRate
-	r2 := half.p99.Seconds() / single.Seconds()
-	r3 := half.p99.Seconds() / single99.Seconds()
-	fmt.Printf("throughput ratio      %8.3f  (target >= 0.85: %s)\n", r1, verdict(r1 >= 0.85))
+	fmt.Printf("\nCPU of the engine alone  %s (this process)\n", alone.use.perCapture(alone.n))
+	r1 := fr.Throughput() / engineRate
+	r2 := half.Percentile(99).Seconds() / single50.Seconds()
+	r3 := half.Percentile(99).Seconds() / single99.Seconds()
+	fmt.Printf("throughput ratio      %8.3f  (target >= 0.85: %s; rounds %s)\n", r1, verdict(r1 >= 0.85), spread(full.ratios))
 	// With both cores saturated the throughput ratio is about this one, and
 	// CPU time is not charged for the time the VM or a neighbour takes the
-	// core, so it moves less between runs (the two throughputs are measured
-	// minutes apart).
-	var pipeCPU float64
-	for _, u := range full.cpu {
-		pipeCPU += u.use.seconds()
-	}
-	if pipeCPU > 0 {
-		fmt.Printf("CPU ratio             %8.3f  (engine-alone CPU per capture / the pipeline's, every process above)\n",
-			engineUse.seconds()/pipeCPU)
-	}
+	// core.
+	fmt.Printf("CPU ratio             %8.3f  (engine-alone CPU per capture / the pipeline's, every process above)\n",
+		cpuRatio(alone, full))
 	fmt.Printf("p99 / single p50      %8.3f  (target <= 3: %s)\n", r2, verdict(r2 <= 3))
 	fmt.Printf("p99 / single p99      %8.3f  (the same percentile on both sides: %s)\n", r3, verdict(r3 <= 3))
 	return nil
+}
+
+// cpuRatio is the engine alone's CPU per capture over the pipeline's (every
+// process of it); 0 when the pipeline's could not be read.
+func cpuRatio(e engineRun, m maxRun) float64 {
+	var pipe float64
+	for _, u := range m.cpu {
+		pipe += u.use.seconds()
+	}
+	if pipe <= 0 || e.n == 0 {
+		return 0
+	}
+	return e.use.seconds() / float64(e.n) / (pipe / float64(m.rep.Sent))
+}
+
+// chunk is the r-th of rounds consecutive parts of s.
+func chunk[T any](s []T, r, rounds int) []T { return s[r*len(s)/rounds : (r+1)*len(s)/rounds] }
+
+// spread formats per-round ratios as min–max.
+func spread(ratios []float64) string {
+	if len(ratios) == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.3f-%.3f", slices.Min(ratios), slices.Max(ratios))
+}
+
+// maxLoadRounds measures both throughputs of the target in c.Rounds rounds,
+// each the engine alone and then the pipeline on the same consecutive part
+// of the sample: the machine's speed drifts by more than the target's margin
+// over minutes (host steal, neighbours), and alternating puts the two sides
+// of the ratio in the same minutes.
+func maxLoadRounds(ctx context.Context, c settings, eng *inference.Engine, p *pipeline, sample []loadgen.Image) (engineRun, maxRun, error) {
+	var alone engineRun
+	full := maxRun{rep: loadgen.NewReport(), closed: map[string]float64{}}
+	for r := range c.Rounds {
+		part := chunk(sample, r, c.Rounds)
+		profile := c.EngineProfile
+		if r > 0 {
+			profile = "" // the first round's engine alone only
+		}
+		e, err := engineThroughput(ctx, eng, part, c.BatchItems, c.InFlight, profile)
+		if err != nil {
+			return alone, full, err
+		}
+		m, err := p.maxLoad(ctx, part, c.Concurrency)
+		if err != nil {
+			return alone, full, err
+		}
+		alone.add(e)
+		full.add(m)
+		full.ratios = append(full.ratios, m.rep.Throughput()/e.rate())
+		fmt.Printf("round %d/%d: engine alone %.2f captures/s, pipeline %.2f captures/s: ratio %.3f, CPU ratio %.3f\n",
+			r+1, c.Rounds, e.rate(), m.rep.Throughput(), m.rep.Throughput()/e.rate(), cpuRatio(e, m))
+	}
+	return alone, full, nil
+}
+
+// halfLoadRounds alternates, in c.Rounds rounds, single-image engine calls
+// and the pipeline at rate (open loop), for the same reason.
+func halfLoadRounds(ctx context.Context, c settings, eng *inference.Engine, p *pipeline, sample []loadgen.Image, rate float64) ([]time.Duration, *loadgen.Report, error) {
+	var single []time.Duration
+	half := loadgen.NewReport()
+	halfSample := sample[:min(c.HalfCount, len(sample))]
+	singleSample := sample[:min(c.SingleCount, len(sample))]
+	for r := range c.Rounds {
+		lat, err := singleLatency(ctx, eng, chunk(singleSample, r, c.Rounds))
+		if err != nil {
+			return nil, nil, err
+		}
+		single = append(single, lat...)
+		rep, err := p.rateLoad(ctx, chunk(halfSample, r, c.Rounds), rate)
+		if err != nil {
+			return nil, nil, err
+		}
+		half.Merge(rep)
+	}
+	slices.Sort(single)
+	return single, half, nil
 }
 
 // startCPUProfile profiles this process into path until stop; no path, no
@@ -295,33 +355,55 @@ func bar(n int, what string) *progressbar.ProgressBar {
 		progressbar.OptionOnCompletion(func() { fmt.Fprintln(os.Stderr) }))
 }
 
-// singleLatency is the p50 and p99 of Analyze on one image at a time. The
-// p99 says how much of the pipeline's tail the images themselves make (the
-// large phone photos), before any queueing or transport.
-func singleLatency(ctx context.Context, eng *inference.Engine, sample []loadgen.Image, n int) (p50, p99 time.Duration, err error) {
-	b := bar(n, "engine, one image at a time")
-	lat := make([]time.Duration, 0, n)
-	for i := range n {
+// singleLatency times Analyze on each image alone. Its p99 says how much of
+// the pipeline's tail the images themselves make (the large phone photos),
+// before any queueing or transport.
+func singleLatency(ctx context.Context, eng *inference.Engine, images []loadgen.Image) ([]time.Duration, error) {
+	b := bar(len(images), "engine, one image at a time")
+	lat := make([]time.Duration, 0, len(images))
+	for _, im := range images {
 		t := time.Now()
-		if _, err := eng.Analyze(ctx, [][]byte{sample[i%len(sample)].Data}); err != nil {
-			return 0, 0, err
+		if _, err := eng.Analyze(ctx, [][]byte{im.Data}); err != nil {
+			return nil, err
 		}
 		lat = append(lat, time.Since(t))
 		_ = b.Add(1)
 	}
-	slices.Sort(lat)
-	return loadgen.Percentile(lat, 50), loadgen.Percentile(lat, 99), nil
+	return lat, nil
+}
+
+// engineRun is what the engine alone did: images, wall time, this
+// process's CPU.
+type engineRun struct {
+	n       int
+	elapsed time.Duration
+	use     procUse
+}
+
+func (e engineRun) rate() float64 { return float64(e.n) / e.elapsed.Seconds() }
+
+func (e *engineRun) add(o engineRun) {
+	e.n += o.n
+	e.elapsed += o.elapsed
+	e.use = procUse{e.use.user + o.use.user, e.use.sys + o.use.sys, e.use.faults + o.use.faults}
 }
 
 // engineThroughput analyses the sample in the processor's batch size,
 // inFlight batches at a time, as the processor's analyse stage does: one
 // batch after another would leave a core idle at the end of every batch
 // (its last image on one worker), a handicap the processor does not have.
-func engineThroughput(ctx context.Context, eng *inference.Engine, sample []loadgen.Image, batch, inFlight int) (float64, error) {
+// With profile set it writes a CPU profile of the run there.
+func engineThroughput(ctx context.Context, eng *inference.Engine, sample []loadgen.Image, batch, inFlight int, profile string) (engineRun, error) {
+	stopProfile, err := startCPUProfile(profile)
+	if err != nil {
+		return engineRun{}, err
+	}
+	defer stopProfile()
 	b := bar(len(sample), "engine alone")
 	var next atomic.Int64
 	errs := make([]error, inFlight)
 	var wg sync.WaitGroup
+	use0 := procStat(os.Getpid())
 	start := time.Now()
 	for k := range inFlight {
 		wg.Go(func() {
@@ -344,10 +426,8 @@ func engineThroughput(ctx context.Context, eng *inference.Engine, sample []loadg
 		})
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return 0, err
-	}
-	return float64(len(sample)) / time.Since(start).Seconds(), nil
+	run := engineRun{n: len(sample), elapsed: time.Since(start), use: procStat(os.Getpid()).minus(use0)}
+	return run, errors.Join(errs...)
 }
 
 // pipeline is the running services.
@@ -366,7 +446,7 @@ type pipeline struct {
 	topicsBy    map[string]string // platform topic name → this run's
 }
 
-func startPipeline(ctx context.Context, c settings, warm loadgen.Image) (*pipeline, error) {
+func startPipeline(ctx context.Context, c settings, warm []loadgen.Image) (*pipeline, error) {
 	p := &pipeline{kafka: c.Kafka, stackDir: c.StackDir, logDir: filepath.Join(c.StackDir, "bench-pipeline"),
 		client: &http.Client{Timeout: 3 * time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}}
 	if err := os.MkdirAll(p.logDir, 0o755); err != nil {
@@ -474,7 +554,7 @@ func freeAddr() (string, error) {
 	return l.Addr().String(), nil
 }
 
-func (p *pipeline) startServices(ctx context.Context, c settings, warm loadgen.Image) error {
+func (p *pipeline) startServices(ctx context.Context, c settings, warm []loadgen.Image) error {
 	var addrs [3]string
 	for i := range addrs {
 		a, err := freeAddr()
@@ -521,13 +601,15 @@ func (p *pipeline) startServices(ctx context.Context, c settings, warm loadgen.I
 	if err := waitTCP(ctx, httpAddr, 30*time.Second); err != nil {
 		return err
 	}
-	// Warm-up: the group join and the first batches are not measured.
-	fmt.Fprintln(os.Stderr, "warming up the pipeline ...")
-	rep, err := loadgen.Run(ctx, p.loadOptions(1, 4, 0), []loadgen.Image{warm}, nil)
+	// Warm-up, not measured: the group join, the first batches, and the
+	// broker's JIT compilation (a broker just started spent 11 ms of CPU per
+	// capture in its first minutes against 3-4 ms once warm, README round 3).
+	n := max(c.Warmup, 1)
+	rep, err := p.send(ctx, "warming up the pipeline", warm, p.loadOptions(min(c.Concurrency, n), n, 0))
 	if err != nil {
 		return err
 	}
-	if rep.OK() != 4 {
+	if rep.OK() != n {
 		return fmt.Errorf("warm-up captures: %v (logs in %s)", rep.ByResult, p.logDir)
 	}
 	return nil
@@ -594,14 +676,36 @@ func (p *pipeline) send(ctx context.Context, what string, sample []loadgen.Image
 	return loadgen.Run(ctx, o, sample, func(loadgen.Outcome) { _ = b.Add(1) })
 }
 
-// load is what a run measured: 200s only in the latencies.
-type load struct {
-	rate, meanBatch float64
-	p50, p99        time.Duration
-	ok, failed      int                // 200s and the other answers (or none)
-	lag             time.Duration      // paced run: the latest start behind its due time
-	cpu             []cpuUse           // CPU seconds per component over the run
-	closed          map[string]float64 // batches by why they closed
+// maxRun is what the maximum-load rounds measured, summed over rounds.
+type maxRun struct {
+	rep    *loadgen.Report
+	cpu    []cpuUse           // CPU seconds per component
+	batch  [2]float64         // processor_batch_size: sum and count
+	closed map[string]float64 // batches by why they closed
+	ratios []float64          // each round's throughput ratio
+}
+
+func (m maxRun) meanBatch() float64 {
+	if m.batch[1] == 0 {
+		return 0
+	}
+	return m.batch[0] / m.batch[1]
+}
+
+func (m *maxRun) add(o maxRun) {
+	m.rep.Merge(o.rep)
+	if m.cpu == nil {
+		m.cpu = make([]cpuUse, len(o.cpu))
+	}
+	for i, u := range o.cpu {
+		m.cpu[i].name = u.name
+		m.cpu[i].use = procUse{m.cpu[i].use.user + u.use.user, m.cpu[i].use.sys + u.use.sys, m.cpu[i].use.faults + u.use.faults}
+	}
+	m.batch[0] += o.batch[0]
+	m.batch[1] += o.batch[1]
+	for k, n := range o.closed {
+		m.closed[k] += n
+	}
 }
 
 // cpuUse is what a component spent during a run (procUse).
@@ -671,50 +775,39 @@ func cpuDelta(before, after []cpuUse) []cpuUse {
 	return out
 }
 
-func summarise(r *loadgen.Report) load {
-	return load{rate: r.Throughput(), p50: r.Percentile(50), p99: r.Percentile(99), ok: r.OK(),
-		failed: r.Sent - r.OK(), lag: r.MaxLag}
-}
-
 // maxLoad keeps `concurrency` requests in flight until the sample is sent
 // (closed loop).
-func (p *pipeline) maxLoad(ctx context.Context, sample []loadgen.Image, concurrency int) (load, error) {
+func (p *pipeline) maxLoad(ctx context.Context, sample []loadgen.Image, concurrency int) (maxRun, error) {
 	before, reasonsBefore, err := p.batchSizes(ctx)
 	if err != nil {
-		return load{}, err
+		return maxRun{}, err
 	}
 	cpuBefore := p.cpuTimes()
 	rep, err := p.send(ctx, "pipeline, max load", sample, p.loadOptions(concurrency, len(sample), 0))
 	if err != nil {
-		return load{}, err
+		return maxRun{}, err
 	}
 	after, reasonsAfter, err := p.batchSizes(ctx)
 	if err != nil {
-		return load{}, err
+		return maxRun{}, err
 	}
-	l := summarise(rep)
-	l.cpu = cpuDelta(cpuBefore, p.cpuTimes())
-	l.closed = map[string]float64{}
+	m := maxRun{rep: rep, cpu: cpuDelta(cpuBefore, p.cpuTimes()), closed: map[string]float64{},
+		batch: [2]float64{after[0] - before[0], after[1] - before[1]}}
 	for r, n := range reasonsAfter {
-		l.closed[r] = n - reasonsBefore[r]
+		m.closed[r] = n - reasonsBefore[r]
 	}
-	if n := after[1] - before[1]; n > 0 {
-		l.meanBatch = (after[0] - before[0]) / n
-	}
-	return l, nil
+	return m, nil
 }
 
-// rateLoad sends n captures at a constant rate (open loop: a slow answer
-// does not slow the arrivals; the bound of n in flight never holds one back).
-func (p *pipeline) rateLoad(ctx context.Context, sample []loadgen.Image, n int, rate float64) (load, error) {
+// rateLoad sends the sample once at a constant rate (open loop: a slow
+// answer does not slow the arrivals; the bound of one request in flight per
+// capture never holds one back).
+func (p *pipeline) rateLoad(ctx context.Context, sample []loadgen.Image, rate float64) (*loadgen.Report, error) {
 	if rate <= 0 {
-		return load{}, errors.New("no throughput measured at max load")
+		return nil, errors.New("no throughput measured at max load")
 	}
-	rep, err := p.send(ctx, fmt.Sprintf("pipeline, half load (%.2f/s)", rate), sample, p.loadOptions(n, n, rate))
-	if err != nil {
-		return load{}, err
-	}
-	return summarise(rep), nil
+	n := len(sample)
+	return p.send(ctx, fmt.Sprintf("pipeline, half load (%.2f/s)", rate), sample, p.loadOptions(n, n, rate))
 }
 
 // batchSizes reads processor_batch_size's sum and count, and the batches
