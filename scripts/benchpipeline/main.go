@@ -67,8 +67,8 @@ import (
 
 type settings struct {
 	Count, Concurrency, HalfCount, SingleCount, BatchItems, InFlight, Seed, Rounds, Warmup int
-	ModelsDir, FacesDir, OrtLib, StackDir, EngineProfile, ProcessorEnv     string
-	Kafka                                                                  kafka.Config
+	ModelsDir, FacesDir, OrtLib, StackDir, EngineProfile, ProcessorEnv                     string
+	Kafka                                                                                  kafka.Config
 }
 
 func (c *settings) register(s *config.Set) {
@@ -385,7 +385,7 @@ func (e engineRun) rate() float64 { return float64(e.n) / e.elapsed.Seconds() }
 func (e *engineRun) add(o engineRun) {
 	e.n += o.n
 	e.elapsed += o.elapsed
-	e.use = procUse{e.use.user + o.use.user, e.use.sys + o.use.sys, e.use.faults + o.use.faults}
+	e.use = e.use.plus(o.use)
 }
 
 // engineThroughput analyses the sample in the processor's batch size,
@@ -602,8 +602,8 @@ func (p *pipeline) startServices(ctx context.Context, c settings, warm []loadgen
 		return err
 	}
 	// Warm-up, not measured: the group join, the first batches, and the
-	// broker's JIT compilation (a broker just started spent 11 ms of CPU per
-	// capture in its first minutes against 3-4 ms once warm, README round 3).
+	// broker's JIT compilation (a broker just started spent 10.7 ms of CPU
+	// per capture in its first minutes, 4-7 ms once warm: README round 5).
 	n := max(c.Warmup, 1)
 	rep, err := p.send(ctx, "warming up the pipeline", warm, p.loadOptions(min(c.Concurrency, n), n, 0))
 	if err != nil {
@@ -699,7 +699,7 @@ func (m *maxRun) add(o maxRun) {
 	}
 	for i, u := range o.cpu {
 		m.cpu[i].name = u.name
-		m.cpu[i].use = procUse{m.cpu[i].use.user + u.use.user, m.cpu[i].use.sys + u.use.sys, m.cpu[i].use.faults + u.use.faults}
+		m.cpu[i].use = m.cpu[i].use.plus(u.use)
 	}
 	m.batch[0] += o.batch[0]
 	m.batch[1] += o.batch[1]
@@ -739,6 +739,10 @@ func (u procUse) seconds() float64 { return u.user + u.sys }
 
 func (u procUse) minus(v procUse) procUse {
 	return procUse{u.user - v.user, u.sys - v.sys, u.faults - v.faults}
+}
+
+func (u procUse) plus(v procUse) procUse {
+	return procUse{u.user + v.user, u.sys + v.sys, u.faults + v.faults}
 }
 
 // perCapture formats u spread over n captures.
