@@ -22,7 +22,15 @@ pid_of() {
 start_bg() {
   local name=$1; shift
   if pid_of "$name" >/dev/null; then log "$name already running"; return 0; fi
-  setsid nohup "$@" >>"$STACK_DIR/log/$name.log" 2>&1 </dev/null &
+  # The daemon keeps none of the caller's other descriptors: a lock taken
+  # around `make` (flock) would otherwise be held by the broker until it stops.
+  (
+    for fd in /proc/$BASHPID/fd/*; do
+      fd=${fd##*/}
+      if ((fd > 2)); then eval "exec $fd>&-"; fi
+    done
+    exec setsid nohup "$@" >>"$STACK_DIR/log/$name.log" 2>&1 </dev/null
+  ) &
   echo $! >"$STACK_DIR/run/$name.pid"
   log "$name started (pid $!, log $STACK_DIR/log/$name.log)"
 }
