@@ -206,11 +206,13 @@ func TestEngineBatchEqualsSingle(t *testing.T) {
 		}
 		data = append(data, b)
 	}
-	// The CPU default (one image per model run, a worker per core) and the
-	// CUDA shape (one worker, true N>1 tensors) must agree with one image alone.
-	nBatch := *e
+	// The CPU default (one image per model run, a worker per core), one
+	// worker of true N>1 tensors, and the CUDA default's even split (here
+	// two workers of N=2) must agree with one image alone.
+	nBatch, split := *e, *e
 	nBatch.cfg.Workers, nBatch.cfg.MaxBatch = 1, len(data)
-	for _, eng := range []*Engine{e, &nBatch} {
+	split.cfg.Workers, split.cfg.MaxBatch = 2, 0
+	for _, eng := range []*Engine{e, &nBatch, &split} {
 		batchEqualsSingle(t, eng, data)
 	}
 }
