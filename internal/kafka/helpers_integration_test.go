@@ -13,7 +13,7 @@ import (
 
 // localConfig is the broker of scripts/kafka.sh, or the one KAFKA_BROKERS
 // names. The test fails (never skips) when it does not answer.
-func localConfig(t *testing.T) Config {
+func localConfig(t testing.TB) Config {
 	t.Helper()
 	cfg := DefaultConfig()
 	cfg.Brokers = kafkatest.LocalBrokers(t)
@@ -22,7 +22,7 @@ func localConfig(t *testing.T) Config {
 
 // createTopics creates fresh test topics and deletes them when the test ends,
 // so runs do not pile up partitions (and 200 KB images) on the local broker.
-func createTopics(ctx context.Context, t *testing.T, cfg Config, specs ...TopicSpec) {
+func createTopics(ctx context.Context, t testing.TB, cfg Config, specs ...TopicSpec) {
 	t.Helper()
 	created, err := EnsureTopics(ctx, cfg, specs...)
 	if err != nil {
@@ -34,7 +34,7 @@ func createTopics(ctx context.Context, t *testing.T, cfg Config, specs ...TopicS
 	t.Cleanup(func() { deleteTopics(t, cfg, created...) })
 }
 
-func deleteTopics(t *testing.T, cfg Config, names ...string) {
+func deleteTopics(t testing.TB, cfg Config, names ...string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cl, err := cfg.Client()
