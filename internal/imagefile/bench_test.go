@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 	"math/rand/v2"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"testing"
@@ -87,6 +88,24 @@ func BenchmarkDecode(b *testing.B) {
 					loop(b, func() error { _, err := Decode(data, opts...); return err })
 				})
 			}
+		}
+	}
+}
+
+// BenchmarkDecodePNG compares image/png (then toRGB) with libspng on the
+// labelled set's PNG captures, from the 1 MB studio photo down.
+func BenchmarkDecodePNG(b *testing.B) {
+	for _, rel := range []string{"real/r119_woman_business_suit_studio.png", "edge/e07_mixed_real_and_phone_replay_annotated.png",
+		"spoof/s03_hyperfas_replay_tablet.png", "real/r07_lin_manuel_mouth_open.png"} {
+		data := readFace(b, rel)
+		for _, path := range []struct {
+			name string
+			opts []Option
+		}{{"go", []Option{pureGo()}}, {"spng", nil}} {
+			b.Run(fmt.Sprintf("%s/%s", filepath.Base(rel)[:3], path.name), func(b *testing.B) {
+				b.SetBytes(int64(len(data)))
+				loop(b, func() error { _, err := Decode(data, path.opts...); return err })
+			})
 		}
 	}
 }

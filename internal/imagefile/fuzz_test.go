@@ -20,6 +20,9 @@ func seeds(f *testing.F) {
 	f.Add(withEXIF(encodeJPEG(f, q, 75), 8, binary.BigEndian))
 	f.Add(encodePNG(f, q))
 	f.Add(encodePNG(f, image.NewGray(image.Rect(0, 0, 5, 3))))
+	f.Add(encodePNG(f, image.NewNRGBA(image.Rect(0, 0, 4, 6))))
+	f.Add(rawPNG(5, 4, 4, grayAlphaRows(5, 4)))
+	f.Add(rawPNG(6, 3, 2, rgbRows(6, 3), chunk("tRNS", []byte{0, 7, 0, 11, 0, 2})))
 	f.Add(solidWebP(9, 7, color.NRGBA{1, 2, 3, 200}))
 	var b bytes.Buffer
 	if err := bmp.Encode(&b, q); err != nil {
@@ -70,6 +73,13 @@ func FuzzDecode(f *testing.F) {
 			in := m.Source
 			if len(m.Pix) != m.Height*m.Stride || m.Stride != 3*m.Width || m.Width > in.Width || m.Height > in.Height {
 				t.Fatalf("bad image %dx%d stride %d len %d for %+v", m.Width, m.Height, m.Stride, len(m.Pix), in)
+			}
+		}
+		// A PNG libspng accepts, image/png accepts too, with the same pixels.
+		if m, err := Decode(data, WithMaxPixels(fuzzLimit)); err == nil && m.Source.Format == FormatPNG {
+			g, err := Decode(data, WithMaxPixels(fuzzLimit), pureGo())
+			if err != nil || !bytes.Equal(g.Pix, m.Pix) {
+				t.Fatalf("image/png disagrees: %v", err)
 			}
 		}
 	})

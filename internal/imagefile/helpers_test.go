@@ -2,7 +2,9 @@ package imagefile
 
 import (
 	"bytes"
+	"compress/zlib"
 	"encoding/binary"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -162,4 +164,54 @@ func meanAbsDiff(a, b *Image) float64 {
 func near(r, g, b uint8, c color.RGBA, tol int) bool {
 	d := func(x, y uint8) int { return max(int(x)-int(y), int(y)-int(x)) }
 	return d(r, c.R) <= tol && d(g, c.G) <= tol && d(b, c.B) <= tol
+}
+
+func grayAlphaRows(w, h int) [][]byte {
+	rows := make([][]byte, h)
+	for y := range rows {
+		for x := range w {
+			rows[y] = append(rows[y], uint8(x*13+y), uint8(x*y*5))
+		}
+	}
+	return rows
+}
+
+func rgbRows(w, h int) [][]byte {
+	rows := make([][]byte, h)
+	for y := range rows {
+		for x := range w {
+			rows[y] = append(rows[y], uint8(x*7), uint8(y*11), uint8(x+y)) // (7, 11, 2) at (1, 1) only: the tRNS colour
+		}
+	}
+	return rows
+}
+
+// rawPNG writes an 8-bit, non-interlaced PNG of the given colour type from
+// unfiltered rows, with extra chunks before the image data (the colour types
+// image/png's encoder never writes).
+func rawPNG(w, h int, colourType byte, rows [][]byte, extra ...[]byte) []byte {
+	var ihdr [13]byte
+	binary.BigEndian.PutUint32(ihdr[0:], uint32(w))
+	binary.BigEndian.PutUint32(ihdr[4:], uint32(h))
+	ihdr[8], ihdr[9] = 8, colourType
+	var z bytes.Buffer
+	zw := zlib.NewWriter(&z)
+	for _, r := range rows {
+		_, _ = zw.Write(append([]byte{0}, r...)) // filter type 0
+	}
+	_ = zw.Close()
+	out := []byte("\x89PNG\r\n\x1a\n")
+	out = append(out, chunk("IHDR", ihdr[:])...)
+	for _, c := range extra {
+		out = append(out, c...)
+	}
+	out = append(out, chunk("IDAT", z.Bytes())...)
+	return append(out, chunk("IEND", nil)...)
+}
+
+func chunk(typ string, data []byte) []byte {
+	out := binary.BigEndian.AppendUint32(nil, uint32(len(data)))
+	out = append(out, typ...)
+	out = append(out, data...)
+	return binary.BigEndian.AppendUint32(out, crc32.ChecksumIEEE(out[4:]))
 }

@@ -58,14 +58,7 @@ func toRGB(src image.Image) *Image {
 		}
 	case *image.NRGBA:
 		for y := 0; y < dst.Height; y++ {
-			in := s.Pix[y*s.Stride : y*s.Stride+4*dst.Width]
-			row := dst.Pix[y*dst.Stride:]
-			for x := 0; x < dst.Width; x++ {
-				a := uint32(in[4*x+3])
-				for k := range 3 {
-					row[3*x+k] = uint8((uint32(in[4*x+k])*a + 255*(255-a) + 127) / 255)
-				}
-			}
+			compositeNRGBA(dst.Pix[y*dst.Stride:y*dst.Stride+3*dst.Width], s.Pix[y*s.Stride:y*s.Stride+4*dst.Width])
 		}
 	case *image.RGBA: // premultiplied: c + (1-a)·white
 		for y := 0; y < dst.Height; y++ {
@@ -91,4 +84,15 @@ func toRGB(src image.Image) *Image {
 		}
 	}
 	return dst
+}
+
+// compositeNRGBA writes one row of non-premultiplied RGBA pixels onto white
+// as RGB (the NRGBA case of toRGB, and libspng's alpha images).
+func compositeNRGBA(row, in []byte) {
+	for x := range len(row) / 3 {
+		a := uint32(in[4*x+3])
+		for k := range 3 {
+			row[3*x+k] = uint8((uint32(in[4*x+k])*a + 255*(255-a) + 127) / 255)
+		}
+	}
 }

@@ -34,7 +34,7 @@ type Option func(*config)
 type config struct {
 	maxPixels int64
 	maxSide   int
-	pureGo    bool // tests and benchmarks only: bypass libjpeg-turbo
+	pureGo    bool // tests and benchmarks only: bypass libjpeg-turbo and libspng
 }
 
 func newConfig(opts []Option) config {
