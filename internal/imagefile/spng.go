@@ -21,6 +21,9 @@ import (
 // -tags nospng (or CGO_ENABLED=0) for Go's image/png alone.
 const spngAvailable = true
 
+// spngChunkCache bounds the memory libspng may spend on ancillary chunks.
+const spngChunkCache = 16 << 20
+
 // decodeSPNG decodes a PNG of stored size sw×sh with libspng into the pixels
 // Go's decoder and toRGB give, bit for bit: 8-bit grey and RGB as they are,
 // alpha (and tRNS) composited on white by toRGB's formula. 16-bit and
@@ -39,6 +42,11 @@ func decodeSPNG(data []byte, sw, sh int) (*Image, error) {
 	var pin runtime.Pinner
 	pin.Pin(&data[0])
 	defer pin.Unpin()
+	// Ancillary chunks are parsed too (text, ICC profiles): their inflated
+	// size is bounded, so a compressed-text bomb costs at most that.
+	if err := spngErr(C.spng_set_chunk_limits(ctx, C.size_t(len(data)), spngChunkCache)); err != nil {
+		return nil, err
+	}
 	// Go's decoder refuses a bad CRC on any chunk; so does this one.
 	if err := spngErr(C.spng_set_crc_action(ctx, C.SPNG_CRC_ERROR, C.SPNG_CRC_ERROR)); err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ package imagefile
 
 import (
 	"bytes"
+	"compress/zlib"
 	"errors"
 	"image"
 	"image/color"
@@ -123,5 +124,22 @@ func sameAsGo(t *testing.T, name string, data []byte) {
 	}
 	if got.Width != want.Width || got.Height != want.Height || !bytes.Equal(got.Pix, want.Pix) {
 		t.Errorf("%s: pixels differ from image/png's", name)
+	}
+}
+
+// A compressed-text bomb (zTXt inflating to 64 MiB) stops libspng at its
+// chunk cache bound; image/png skips the chunk and decodes the image.
+func TestSPNGTextBombBounded(t *testing.T) {
+	var z bytes.Buffer
+	zw := zlib.NewWriter(&z)
+	_, _ = zw.Write(make([]byte, 64<<20))
+	_ = zw.Close()
+	ztxt := chunk("zTXt", append([]byte("Comment\x00\x00"), z.Bytes()...))
+	data := rawPNG(8, 8, 2, rgbRows(8, 8), ztxt)
+	if _, err := decodeSPNG(data, 8, 8); err == nil {
+		t.Fatal("libspng inflated 64 MiB of text")
+	}
+	if _, err := Decode(data); err != nil {
+		t.Fatalf("Decode: %v", err)
 	}
 }
