@@ -58,6 +58,7 @@ func TestSPNGColourTypes(t *testing.T) {
 			g16.SetGray16(x, y, color.Gray16{uint16(x*1777 + y*311)})
 		}
 	}
+	trns := rawPNG(w, h, 2, rgbRows(w, h), chunk("tRNS", []byte{0, 7, 0, 11, 0, 2}))
 	for _, c := range []struct {
 		name string
 		data []byte
@@ -67,7 +68,7 @@ func TestSPNGColourTypes(t *testing.T) {
 		{"rgb8", encodePNG(t, rgba), true},
 		{"rgba8", encodePNG(t, nrgba), true},
 		{"gray-alpha8", rawPNG(w, h, 4, grayAlphaRows(w, h)), true},
-		{"rgb8-trns", rawPNG(w, h, 2, rgbRows(w, h), chunk("tRNS", []byte{0, 7, 0, 11, 0, 2})), true},
+		{"rgb8-trns", trns, true},
 		{"palette", encodePNG(t, pal), false},
 		{"gray16", encodePNG(t, g16), false},
 	} {
@@ -79,7 +80,7 @@ func TestSPNGColourTypes(t *testing.T) {
 			sameAsGo(t, c.name, c.data)
 		})
 	}
-	m, err := Decode(rawPNG(w, h, 2, rgbRows(w, h), chunk("tRNS", []byte{0, 7, 0, 11, 0, 2})))
+	m, err := Decode(trns)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -412,16 +412,16 @@ func engineThroughput(ctx context.Context, eng *inference.Engine, sample []loadg
 				if lo >= len(sample) {
 					return
 				}
-				chunk := sample[lo:min(lo+batch, len(sample))]
-				data := make([][]byte, len(chunk))
-				for i, im := range chunk {
+				part := sample[lo:min(lo+batch, len(sample))]
+				data := make([][]byte, len(part))
+				for i, im := range part {
 					data[i] = im.Data
 				}
 				if _, err := eng.Analyze(ctx, data); err != nil {
 					errs[k] = err
 					return
 				}
-				_ = b.Add(len(chunk))
+				_ = b.Add(len(part))
 			}
 		})
 	}
