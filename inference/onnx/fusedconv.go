@@ -84,7 +84,7 @@ func plainConv(node []byte, out string) []byte {
 		case fNodeOutput, fNodeDomain:
 		case fNodeOpType:
 			b = protowire.AppendTag(b, fNodeOpType, protowire.BytesType)
-			b = protowire.AppendString(b, "Conv")
+			b = protowire.AppendString(b, convOpType)
 		case fNodeName:
 			name, _ := protowire.ConsumeBytes(v)
 			b = protowire.AppendTag(b, fNodeName, protowire.BytesType)

@@ -268,8 +268,17 @@ func (nd node) proto() []byte {
 
 // floatTensor is a 1-D FLOAT TensorProto with raw little-endian data.
 func floatTensor(name string, v []float32) []byte {
-	b := protowire.AppendTag(nil, fTensorDims, protowire.VarintType)
-	b = protowire.AppendVarint(b, uint64(len(v)))
+	return floatTensorDims(name, []int64{int64(len(v))}, v)
+}
+
+// floatTensorDims is a FLOAT TensorProto of the given dims with raw
+// little-endian data.
+func floatTensorDims(name string, dims []int64, v []float32) []byte {
+	var b []byte
+	for _, d := range dims {
+		b = protowire.AppendTag(b, fTensorDims, protowire.VarintType)
+		b = protowire.AppendVarint(b, uint64(d))
+	}
 	b = protowire.AppendTag(b, fTensorDataType, protowire.VarintType)
 	b = protowire.AppendVarint(b, dataTypeFloat)
 	b = protowire.AppendTag(b, fTensorName, protowire.BytesType)

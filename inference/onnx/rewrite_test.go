@@ -256,3 +256,39 @@ func wave(shape []int64, off, amp, f, g float64) Tensor {
 	}
 	return in
 }
+
+// TestPaddedChannelsKeepOutputs: the anti-spoof models' 15 pruned channel
+// chains are widened, to blocks of 8 and of 16, and the scores agree to
+// float rounding; a second pass finds nothing left to pad.
+func TestPaddedChannelsKeepOutputs(t *testing.T) {
+	initRuntime(t)
+	for _, m := range []struct {
+		file, sum string
+		shape     []int64
+		scale     float64
+		batch     bool
+	}{
+		{"antispoof-MiniFASNetV2/MiniFASNetV2.onnx", "4eed38f0bde33c9b805942a5f25e42ce1161e2bda545254be622be957727794e", []int64{1, 3, 80, 80}, 255, true},
+		{"antispoof-MiniFASNetV1SE/MiniFASNetV1SE.onnx", "d819a69bac6b9ade2a0f4d9b60b618e1260f7bf3ba1fddff6c5d82131cb1083f", []int64{1, 3, 80, 80}, 255, true},
+		{"antispoof-suri-MiniFASNetV2SE-128/best_model.onnx", "af2381b88f38769222ed93379e12444e2a50814575de1c46170de570c55a42b6", []int64{2, 3, 128, 128}, 1, false},
+	} {
+		path, data := readModel(t, m.file)
+		for _, block := range []int{8, 16} {
+			padded, n, err := PaddedChannels(data, block)
+			if err != nil || n != 15 {
+				t.Fatalf("%s: %d chains padded to %d (%v), want 15", m.file, n, block, err)
+			}
+			if _, again, err := PaddedChannels(padded, block); err != nil || again != 0 {
+				t.Fatalf("%s: a second pass padded %d chains (%v)", m.file, again, err)
+			}
+			var opts []OpenOption
+			if m.batch {
+				opts = append(opts, WithDynamicBatch())
+			}
+			plain := openSession(t, path, m.sum, opts...)
+			wide := openSession(t, path, m.sum, append(opts, WithPaddedChannels(block))...)
+			in := wave(m.shape, 0.5*m.scale, 0.4*m.scale, 0.017, 0.0005)
+			requireSameOutputs(t, m.file, plain, wide, in)
+		}
+	}
+}

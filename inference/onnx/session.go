@@ -39,6 +39,7 @@ type openConfig struct {
 	scales   []float32 // Resize scales; nil: as the file says
 	hsig     bool
 	unfuse   bool
+	block    int     // channel block for PaddedChannels; 0: off
 	opts     Options // the runtime's options, with any per-session overrides
 }
 
@@ -77,6 +78,10 @@ func WithResizeScales(scales []float32) OpenOption {
 // WithHardSigmoid rewrites the graph's hard-swish gates into one
 // HardSigmoid each (see HardSigmoidChains).
 func WithHardSigmoid() OpenOption { return func(c *openConfig) { c.hsig = true } }
+
+// WithPaddedChannels widens the graph's pruned channel chains to a multiple
+// of block (see PaddedChannels; BlockChannels is this machine's block).
+func WithPaddedChannels(block int) OpenOption { return func(c *openConfig) { c.block = block } }
 
 // WithUnfusedConvs splits the graph's FusedConv nodes (Relu, Clip) into
 // Conv and activation, which CUDA can run (see UnfusedConvs).
@@ -128,7 +133,8 @@ func WithMemPattern(on bool) OpenOption {
 
 // Open verifies the model file against its sha256 (hex), applies the
 // requested graph rewrites (batch, then fixed shapes, then constant
-// initializers, Resize scales, PRelu, hard-sigmoid, unfused convs) and
+// initializers, Resize scales, padded channels, PRelu, hard-sigmoid,
+// unfused convs) and
 // creates the session.
 func Open(path, sum string, opts ...OpenOption) (*Session, error) {
 	if !Initialized() {
@@ -159,6 +165,11 @@ func Open(path, sum string, opts ...OpenOption) (*Session, error) {
 	}
 	if cfg.scales != nil {
 		if data, _, err = ResizeScales(data, cfg.scales); err != nil {
+			return nil, fmt.Errorf("onnx: %s: %w", path, err)
+		}
+	}
+	if cfg.block > 0 {
+		if data, _, err = PaddedChannels(data, cfg.block); err != nil {
 			return nil, fmt.Errorf("onnx: %s: %w", path, err)
 		}
 	}
