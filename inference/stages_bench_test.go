@@ -185,6 +185,9 @@ func openVariant(b *testing.B, m *models.Manifest, name string, v sessionVariant
 	if v.engine && spec.ResizeScales != nil {
 		opts = append(opts, onnx.WithResizeScales(spec.ResizeScales))
 	}
+	if v.engine && spec.OutputChannels > 0 {
+		opts = append(opts, onnx.WithOutputChannels(spec.OutputChannels))
+	}
 	s, err := onnx.Open(filepath.Join(modeltest.ModelsDir(), spec.File), spec.SHA256, opts...)
 	if err != nil {
 		b.Fatal(err)

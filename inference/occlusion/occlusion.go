@@ -55,10 +55,13 @@ func (e *Estimator) Confidences(ctx context.Context, faces []Face) ([][points]fl
 	if err != nil {
 		return nil, fmt.Errorf("occlusion: %w", err)
 	}
-	per := 198 * grid * grid
-	if len(res) != 1 || len(res[0].Data) != len(faces)*per {
-		return nil, fmt.Errorf("%w: want %d×198×28×28", ErrOutput, len(faces))
+	// The first 66 channels are the heatmaps: the whole output as the
+	// manifest opens the model (models.Spec.OutputChannels), the first third
+	// of the file's own (offset maps follow).
+	if len(res) != 1 || !heatmaps(res[0], len(faces)) {
+		return nil, fmt.Errorf("%w: want one %d×(66 or more)×28×28 tensor", ErrOutput, len(faces))
 	}
+	per := int(res[0].Shape[1]) * grid * grid
 	for i := range faces {
 		maps := res[0].Data[i*per:]
 		for k := range points {
@@ -70,6 +73,13 @@ func (e *Estimator) Confidences(ctx context.Context, faces []Face) ([][points]fl
 		}
 	}
 	return out, nil
+}
+
+// heatmaps reports whether t is n faces' maps: N×C×28×28, C ≥ 66.
+func heatmaps(t onnx.Tensor, n int) bool {
+	sh := t.Shape
+	return len(sh) == 4 && sh[0] == int64(n) && sh[1] >= points && sh[2] == grid && sh[3] == grid &&
+		int64(len(t.Data)) == sh[0]*sh[1]*grid*grid
 }
 
 var (

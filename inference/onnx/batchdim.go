@@ -66,11 +66,15 @@ func DynamicBatch(model []byte) ([]byte, error) {
 }
 
 // valueInfo rewrites ValueInfoProto.type.tensor_type.shape.dim[0].
-func valueInfo(_ int, vi []byte) ([]byte, error) {
+func valueInfo(_ int, vi []byte) ([]byte, error) { return valueInfoDims(vi, firstDim) }
+
+// valueInfoDims passes each ValueInfoProto.type.tensor_type.shape.dim
+// through fn (i is the axis).
+func valueInfoDims(vi []byte, fn func(i int, dim []byte) ([]byte, error)) ([]byte, error) {
 	return rewrite(vi, fValueInfoType, func(_ int, tp []byte) ([]byte, error) {
 		return rewrite(tp, fTypeTensorType, func(_ int, tt []byte) ([]byte, error) {
 			return rewrite(tt, fTensorShape, func(_ int, sh []byte) ([]byte, error) {
-				return rewrite(sh, fShapeDim, firstDim)
+				return rewrite(sh, fShapeDim, fn)
 			})
 		})
 	})

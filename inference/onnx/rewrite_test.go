@@ -292,3 +292,43 @@ func TestPaddedChannelsKeepOutputs(t *testing.T) {
 		}
 	}
 }
+
+// TestOutputChannelsKeepsTheHeatmaps: keeping the 66-point model's first 66
+// output channels prunes its last three convolutions, and those channels
+// are the shipped model's, exactly; a channel count that splits a group,
+// or all of them, leaves the model as it was.
+func TestOutputChannelsKeepsTheHeatmaps(t *testing.T) {
+	initRuntime(t)
+	path, data := readModel(t, osf66File)
+	if _, n, err := OutputChannels(data, 66); err != nil || n != 3 {
+		t.Fatalf("%d convolutions pruned (%v), want 3", n, err)
+	}
+	for _, keep := range []int64{65, 198, 500} {
+		if out, n, err := OutputChannels(data, keep); err != nil || n != 0 || !bytes.Equal(out, data) {
+			t.Errorf("keeping %d channels: %d convolutions pruned (%v), want the model unchanged", keep, n, err)
+		}
+	}
+	plain := openSession(t, path, osf66Sum)
+	heat := openSession(t, path, osf66Sum, WithOutputChannels(66))
+	if got := heat.Outputs()[0].Shape; len(got) != 4 || got[1] != 66 {
+		t.Fatalf("output shape %v, want 66 channels", got)
+	}
+	in := wave([]int64{2, 3, 224, 224}, 0, 2, 0.013, 0.0007)
+	want, err := plain.Run(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := heat.Run(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const plane = 28 * 28
+	for b := range 2 {
+		w, g := want[0].Data[b*198*plane:][:66*plane], got[0].Data[b*66*plane:][:66*plane]
+		for i := range w {
+			if w[i] != g[i] {
+				t.Fatalf("image %d, heatmap value %d: %g, want %g", b, i, g[i], w[i])
+			}
+		}
+	}
+}

@@ -40,6 +40,7 @@ type openConfig struct {
 	hsig     bool
 	unfuse   bool
 	block    int     // channel block for PaddedChannels; 0: off
+	outChans int64   // OutputChannels; 0: off
 	opts     Options // the runtime's options, with any per-session overrides
 }
 
@@ -78,6 +79,10 @@ func WithResizeScales(scales []float32) OpenOption {
 // WithHardSigmoid rewrites the graph's hard-swish gates into one
 // HardSigmoid each (see HardSigmoidChains).
 func WithHardSigmoid() OpenOption { return func(c *openConfig) { c.hsig = true } }
+
+// WithOutputChannels keeps the first n channels of the graph's output
+// (see OutputChannels).
+func WithOutputChannels(n int64) OpenOption { return func(c *openConfig) { c.outChans = n } }
 
 // WithPaddedChannels widens the graph's pruned channel chains to a multiple
 // of block (see PaddedChannels; BlockChannels is this machine's block).
@@ -133,8 +138,8 @@ func WithMemPattern(on bool) OpenOption {
 
 // Open verifies the model file against its sha256 (hex), applies the
 // requested graph rewrites (batch, then fixed shapes, then constant
-// initializers, Resize scales, padded channels, PRelu, hard-sigmoid,
-// unfused convs) and
+// initializers, Resize scales, output channels, padded channels, PRelu,
+// hard-sigmoid, unfused convs) and
 // creates the session.
 func Open(path, sum string, opts ...OpenOption) (*Session, error) {
 	if !Initialized() {
@@ -165,6 +170,11 @@ func Open(path, sum string, opts ...OpenOption) (*Session, error) {
 	}
 	if cfg.scales != nil {
 		if data, _, err = ResizeScales(data, cfg.scales); err != nil {
+			return nil, fmt.Errorf("onnx: %s: %w", path, err)
+		}
+	}
+	if cfg.outChans > 0 {
+		if data, _, err = OutputChannels(data, cfg.outChans); err != nil {
 			return nil, fmt.Errorf("onnx: %s: %w", path, err)
 		}
 	}
