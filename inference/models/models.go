@@ -55,7 +55,8 @@ type IO struct {
 // eye-iris-mediapipe (a Barracuda conversion) pads channels by
 // concatenating zeros made with a batch of 1; the batch rewrite turns that
 // into a Pad (inference/onnx), so it batches too: both eyes of a face in
-// one N=2 run.
+// one N=2 run. Its manifest lists the eye contour only, so its iris branch
+// is not computed (onnx.KeptOutputs: 5.4 → 4.7 ms per run).
 type Spec struct {
 	Name         string `json:"name"`
 	File         string `json:"file"`
@@ -148,7 +149,8 @@ func DeviceOptions(d onnx.Device) []onnx.OpenOption {
 }
 
 // Open loads the model from modelsDir: checks its sha256, applies the batch,
-// Resize and output-channel rewrites, and checks its inputs and outputs against the
+// Resize and output rewrites (only the outputs the manifest lists are
+// computed), and checks its inputs and outputs against the
 // manifest. extra tunes the session (threads, arena).
 func (s Spec) Open(modelsDir string, extra ...onnx.OpenOption) (*onnx.Session, error) {
 	opts := append([]onnx.OpenOption(nil), extra...)
@@ -161,6 +163,7 @@ func (s Spec) Open(modelsDir string, extra ...onnx.OpenOption) (*onnx.Session, e
 	if s.OutputChannels > 0 {
 		opts = append(opts, onnx.WithOutputChannels(s.OutputChannels))
 	}
+	opts = append(opts, onnx.WithKeptOutputs(s.outputNames()...))
 	sess, err := onnx.Open(filepath.Join(modelsDir, s.File), s.SHA256, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", s.Name, err)
@@ -170,6 +173,15 @@ func (s Spec) Open(modelsDir string, extra ...onnx.OpenOption) (*onnx.Session, e
 		return nil, err
 	}
 	return sess, nil
+}
+
+// outputNames are the outputs the manifest lists: all a session computes.
+func (s Spec) outputNames() []string {
+	names := make([]string, len(s.Outputs))
+	for i, o := range s.Outputs {
+		names[i] = o.Name
+	}
+	return names
 }
 
 func (s Spec) check(sess *onnx.Session) error {

@@ -332,3 +332,47 @@ func TestOutputChannelsKeepsTheHeatmaps(t *testing.T) {
 		}
 	}
 }
+
+// TestKeptOutputsDropsTheIrisBranch: keeping only the iris model's eye
+// contour drops its iris output with the nodes and weights that computed
+// it alone, and the contour is the shipped model's bit for bit; keeping
+// every output leaves the model as it was.
+func TestKeptOutputsDropsTheIrisBranch(t *testing.T) {
+	initRuntime(t)
+	const file, sum, contour = "eye-iris-mediapipe/iris_landmark_barracuda.onnx", "3eb985960b80e6069812c2f20682b7a4194d80cf5a3a918ddb8d0b3ca72a6432", "output_eyes_contours_and_brows"
+	path, data := readModel(t, file)
+	if out, n, err := KeptOutputs(data, []string{contour, "output_iris"}); err != nil || n != 0 || !bytes.Equal(out, data) {
+		t.Fatalf("keeping both outputs: %d dropped (%v), want the model unchanged", n, err)
+	}
+	small, n, err := KeptOutputs(data, []string{contour})
+	if err != nil || n != 1 {
+		t.Fatalf("%d outputs dropped (%v), want 1", n, err)
+	}
+	nodes := func(m []byte) int {
+		k := 0
+		_ = eachField(firstBytes(m, fModelGraph), fGraphNode, func([]byte) error { k++; return nil })
+		return k
+	}
+	if nodes(small) >= nodes(data) || len(small) >= len(data)*95/100 {
+		t.Fatalf("%d nodes and %d bytes left of %d and %d: the iris branch was not pruned", nodes(small), len(small), nodes(data), len(data))
+	}
+	plain := openSession(t, path, sum, WithDynamicBatch())
+	kept := openSession(t, path, sum, WithDynamicBatch(), WithKeptOutputs(contour))
+	if len(kept.Outputs()) != 1 || kept.Outputs()[0].Name != contour {
+		t.Fatalf("outputs %v, want the contour only", kept.Outputs())
+	}
+	in := wave([]int64{2, 3, 64, 64}, 0.5, 0.4, 0.013, 0.0007)
+	want, err := plain.Run(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := kept.Run(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range want[0].Data {
+		if got[0].Data[i] != v {
+			t.Fatalf("contour value %d: %g, want %g", i, got[0].Data[i], v)
+		}
+	}
+}

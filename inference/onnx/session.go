@@ -39,9 +39,10 @@ type openConfig struct {
 	scales   []float32 // Resize scales; nil: as the file says
 	hsig     bool
 	unfuse   bool
-	block    int     // channel block for PaddedChannels; 0: off
-	outChans int64   // OutputChannels; 0: off
-	opts     Options // the runtime's options, with any per-session overrides
+	block    int      // channel block for PaddedChannels; 0: off
+	outChans int64    // OutputChannels; 0: off
+	outputs  []string // KeptOutputs; nil: all
+	opts     Options  // the runtime's options, with any per-session overrides
 }
 
 // OpenOption tunes Open.
@@ -79,6 +80,10 @@ func WithResizeScales(scales []float32) OpenOption {
 // WithHardSigmoid rewrites the graph's hard-swish gates into one
 // HardSigmoid each (see HardSigmoidChains).
 func WithHardSigmoid() OpenOption { return func(c *openConfig) { c.hsig = true } }
+
+// WithKeptOutputs computes only the named outputs of the graph (see
+// KeptOutputs).
+func WithKeptOutputs(names ...string) OpenOption { return func(c *openConfig) { c.outputs = names } }
 
 // WithOutputChannels keeps the first n channels of the graph's output
 // (see OutputChannels).
@@ -138,8 +143,8 @@ func WithMemPattern(on bool) OpenOption {
 
 // Open verifies the model file against its sha256 (hex), applies the
 // requested graph rewrites (batch, then fixed shapes, then constant
-// initializers, Resize scales, output channels, padded channels, PRelu,
-// hard-sigmoid, unfused convs) and
+// initializers, Resize scales, kept outputs, output channels, padded
+// channels, PRelu, hard-sigmoid, unfused convs) and
 // creates the session.
 func Open(path, sum string, opts ...OpenOption) (*Session, error) {
 	if !Initialized() {
@@ -170,6 +175,11 @@ func Open(path, sum string, opts ...OpenOption) (*Session, error) {
 	}
 	if cfg.scales != nil {
 		if data, _, err = ResizeScales(data, cfg.scales); err != nil {
+			return nil, fmt.Errorf("onnx: %s: %w", path, err)
+		}
+	}
+	if cfg.outputs != nil {
+		if data, _, err = KeptOutputs(data, cfg.outputs); err != nil {
 			return nil, fmt.Errorf("onnx: %s: %w", path, err)
 		}
 	}

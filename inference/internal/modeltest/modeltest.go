@@ -83,7 +83,8 @@ func Open(t testing.TB, name string, extra ...onnx.OpenOption) *onnx.Session {
 }
 
 // OpenWith loads manifest model name with only opts (and the manifest's
-// batch rewrite and checks): the shipped graph when opts is empty.
+// own rewrites and checks: batch, Resize scales, outputs): the shipped
+// graph's computation when opts is empty.
 func OpenWith(t testing.TB, name string, opts ...onnx.OpenOption) *onnx.Session {
 	t.Helper()
 	Init(t)
