@@ -46,11 +46,11 @@ func PaddedChannels(model []byte, block int) ([]byte, int, error) {
 }
 
 func padChannelsGraph(graph []byte, block int64) ([]byte, int, error) {
-	g, err := readPadGraph(graph)
+	g, err := readConvGraph(graph)
 	if err != nil || block < 2 {
 		return graph, 0, err
 	}
-	e := chanEdits{inits: map[string]floatInit{}, groups: map[int]int64{}, tensors: map[string]bool{}}
+	e := newChanEdits()
 	n := 0
 	for i := range g.nodes {
 		w, group, ok := g.conv(i, e)
@@ -67,8 +67,9 @@ func padChannelsGraph(graph []byte, block int64) ([]byte, int, error) {
 	return g.write(e), n, nil
 }
 
-// padGraph is a graph parsed for PaddedChannels.
-type padGraph struct {
+// convGraph is a graph parsed for the channel rewrites (PaddedChannels,
+// OutputChannels).
+type convGraph struct {
 	nodes     []graphNode
 	rest      []byte            // every field but the nodes
 	inits     map[string][]byte // initializer TensorProtos by name
@@ -77,12 +78,12 @@ type padGraph struct {
 	fixed     map[string]bool   // graph inputs and outputs
 }
 
-func readPadGraph(graph []byte) (*padGraph, error) {
+func readConvGraph(graph []byte) (*convGraph, error) {
 	nodes, rest, err := splitNodes(graph)
 	if err != nil {
 		return nil, err
 	}
-	g := &padGraph{nodes: nodes, rest: rest, inits: map[string][]byte{}, uses: map[string]int{},
+	g := &convGraph{nodes: nodes, rest: rest, inits: map[string][]byte{}, uses: map[string]int{},
 		consumers: map[string][]int{}, fixed: graphOutputNames(graph)}
 	if err := eachField(graph, fGraphInit, func(t []byte) error {
 		g.inits[string(firstBytes(t, fTensorName))] = t
@@ -103,12 +104,16 @@ func readPadGraph(graph []byte) (*padGraph, error) {
 	return g, nil
 }
 
-// chanEdits are the padded initializers, the widened depthwise groups (by
-// node) and the tensors whose channel count changed.
+// chanEdits are the edited initializers, the changed Conv groups (by node)
+// and the tensors whose channel count changed.
 type chanEdits struct {
 	inits   map[string]floatInit
 	groups  map[int]int64
 	tensors map[string]bool
+}
+
+func newChanEdits() chanEdits {
+	return chanEdits{inits: map[string]floatInit{}, groups: map[int]int64{}, tensors: map[string]bool{}}
 }
 
 // floatInit is a decoded float initializer.
@@ -117,9 +122,9 @@ type floatInit struct {
 	data []float32
 }
 
-// init is the float initializer name as edited so far: one this graph
+// owned is the float initializer name as edited so far: one this graph
 // alone owns (read by one node input, not a graph input).
-func (g *padGraph) init(name string, e chanEdits) (floatInit, bool) {
+func (g *convGraph) owned(name string, e chanEdits) (floatInit, bool) {
 	if f, ok := e.inits[name]; ok {
 		return f, true
 	}
@@ -132,12 +137,12 @@ func (g *padGraph) init(name string, e chanEdits) (floatInit, bool) {
 
 // conv is node i's 4-D weight and group when it is a Conv with an owned
 // weight initializer.
-func (g *padGraph) conv(i int, e chanEdits) (floatInit, int64, bool) {
+func (g *convGraph) conv(i int, e chanEdits) (floatInit, int64, bool) {
 	nd := g.nodes[i]
 	if nd.op != convOpType || len(nd.in) < 2 || len(nd.out) != 1 {
 		return floatInit{}, 0, false
 	}
-	w, ok := g.init(nd.in[1], e)
+	w, ok := g.owned(nd.in[1], e)
 	if !ok || len(w.dims) != 4 {
 		return floatInit{}, 0, false
 	}
@@ -146,8 +151,8 @@ func (g *padGraph) conv(i int, e chanEdits) (floatInit, int64, bool) {
 
 // padChain pads the chain starting at Conv node first from c to cp
 // channels, adding its edits to e, and reports whether it did.
-func (g *padGraph) padChain(first int, c, cp int64, e chanEdits) bool {
-	mine := chanEdits{inits: map[string]floatInit{}, groups: map[int]int64{}, tensors: map[string]bool{}}
+func (g *convGraph) padChain(first int, c, cp int64, e chanEdits) bool {
+	mine := newChanEdits()
 	if !g.padConv(first, cp, e, mine) {
 		return false
 	}
@@ -183,7 +188,7 @@ func (g *padGraph) padChain(first int, c, cp int64, e chanEdits) bool {
 
 // padLink pads node i, a link of the chain (PRelu, Relu or depthwise Conv
 // over c channels), and returns its output.
-func (g *padGraph) padLink(i int, c, cp int64, e, mine chanEdits) (string, bool) {
+func (g *convGraph) padLink(i int, c, cp int64, e, mine chanEdits) (string, bool) {
 	nd := g.nodes[i]
 	if len(nd.out) != 1 {
 		return "", false
@@ -195,7 +200,7 @@ func (g *padGraph) padLink(i int, c, cp int64, e, mine chanEdits) (string, bool)
 		if len(nd.in) != 2 {
 			return "", false
 		}
-		a, ok := g.init(nd.in[1], e)
+		a, ok := g.owned(nd.in[1], e)
 		axis := slopeAxis(a.dims, c)
 		if !ok || axis < 0 {
 			return "", false
@@ -215,7 +220,7 @@ func (g *padGraph) padLink(i int, c, cp int64, e, mine chanEdits) (string, bool)
 
 // padClosing pads the input channels of the Convs reading tensor t, which
 // must be all its readers.
-func (g *padGraph) padClosing(cs []int, t string, c, cp int64, e, mine chanEdits) bool {
+func (g *convGraph) padClosing(cs []int, t string, c, cp int64, e, mine chanEdits) bool {
 	for _, i := range cs {
 		w, group, ok := g.conv(i, e)
 		if !ok || group != 1 || g.nodes[i].in[0] != t || w.dims[1] != c {
@@ -227,7 +232,7 @@ func (g *padGraph) padClosing(cs []int, t string, c, cp int64, e, mine chanEdits
 }
 
 // padConv widens Conv node i's output channels (weight and bias) to n.
-func (g *padGraph) padConv(i int, n int64, e, mine chanEdits) bool {
+func (g *convGraph) padConv(i int, n int64, e, mine chanEdits) bool {
 	nd := g.nodes[i]
 	w, _, ok := g.conv(i, e)
 	if !ok {
@@ -235,7 +240,7 @@ func (g *padGraph) padConv(i int, n int64, e, mine chanEdits) bool {
 	}
 	mine.inits[nd.in[1]] = padAxis(w, 0, n)
 	if len(nd.in) > 2 && nd.in[2] != "" {
-		b, ok := g.init(nd.in[2], e)
+		b, ok := g.owned(nd.in[2], e)
 		if !ok || len(b.dims) != 1 {
 			return false
 		}
@@ -246,7 +251,7 @@ func (g *padGraph) padConv(i int, n int64, e, mine chanEdits) bool {
 
 // write is the graph with e applied; the value_info of the widened
 // tensors is dropped (ONNX Runtime infers it again).
-func (g *padGraph) write(e chanEdits) []byte {
+func (g *convGraph) write(e chanEdits) []byte {
 	for i, group := range e.groups {
 		g.nodes[i].field = withIntAttr(g.nodes[i].field, "group", group)
 	}

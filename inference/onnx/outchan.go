@@ -25,7 +25,7 @@ func OutputChannels(model []byte, n int64) ([]byte, int, error) {
 }
 
 func outputChannelsGraph(graph []byte, n int64) ([]byte, int, error) {
-	g, err := readPadGraph(graph)
+	g, err := readConvGraph(graph)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -40,7 +40,7 @@ func outputChannelsGraph(graph []byte, n int64) ([]byte, int, error) {
 			producer[o] = i
 		}
 	}
-	e := chanEdits{inits: map[string]floatInit{}, groups: map[int]int64{}, tensors: map[string]bool{}}
+	e := newChanEdits()
 	pruned := 0
 	e.tensors[out] = true
 	for t, keep := out, n; ; {
@@ -70,12 +70,12 @@ func outputChannelsGraph(graph []byte, n int64) ([]byte, int, error) {
 // pruneConv keeps the first keep filters of Conv or FusedConv node i (whole
 // groups only when grouped) and returns how many input channels they read:
 // 0 when that is all of them.
-func (g *padGraph) pruneConv(i int, keep int64, e chanEdits) (read int64, ok bool) {
+func (g *convGraph) pruneConv(i int, keep int64, e chanEdits) (read int64, ok bool) {
 	nd := g.nodes[i]
 	if nd.op != convOpType && nd.op != fusedConvOpType || len(nd.in) < 2 {
 		return 0, false
 	}
-	w, found := g.init(nd.in[1], e)
+	w, found := g.owned(nd.in[1], e)
 	group := max(intAttr(nd.field, "group"), 1)
 	if !found || len(w.dims) != 4 || keep >= w.dims[0] || w.dims[0]%group != 0 {
 		return 0, false
@@ -86,7 +86,7 @@ func (g *padGraph) pruneConv(i int, keep int64, e chanEdits) (read int64, ok boo
 	}
 	e.inits[nd.in[1]] = sliceAxis0(w, keep)
 	if len(nd.in) > 2 && nd.in[2] != "" {
-		b, found := g.init(nd.in[2], e)
+		b, found := g.owned(nd.in[2], e)
 		if !found || len(b.dims) != 1 {
 			return 0, false
 		}
@@ -101,7 +101,7 @@ func (g *padGraph) pruneConv(i int, keep int64, e chanEdits) (read int64, ok boo
 
 // writeOutput is the graph with e applied and its output's channel
 // dimension set to n.
-func (g *padGraph) writeOutput(e chanEdits, n int64) ([]byte, error) {
+func (g *convGraph) writeOutput(e chanEdits, n int64) ([]byte, error) {
 	return rewrite(g.write(e), fGraphOutput, func(_ int, vi []byte) ([]byte, error) {
 		return valueInfoDims(vi, func(axis int, dim []byte) ([]byte, error) {
 			if axis != 1 {
