@@ -124,12 +124,44 @@
 // (Gather + plain depthwise, so it joins the blocked layout) gained
 // nothing over the Resize rewrite alone (8.70 against 8.72 ms).
 //
-// With the two cores to itself at this load the engine would do about
-// 2 × 1000/66 ≈ 30 images/s, short of the 35 asked (and two workers cost
-// more per image than one). Not measured here for want of a quiet machine:
-// the issue's quiet-machine model times (44 ms per image before the
-// rewrites, ~37 after at the ratios above) plus our 6-9 ms would put it
-// near 2 × 1000/44 ≈ 45 images/s.
+// Issue #3, third round. The ORT profile of each model, one thread, showed
+// where CPU still went to layouts rather than arithmetic, and three more
+// rewrites remove it, the scores unchanged to float rounding (liveness
+// within 1.2e-6, occlusion within 2.2e-6, every other field of every scan
+// of ../shared/faces identical; processor eval as before):
+//
+//   - the anti-spoof models were pruned to channel counts such as 13, 103,
+//     231 and 308; their depthwise convolutions then ran as grouped im2col
+//     convolutions off the blocked layout, with a reorder around each:
+//     onnx.WithPaddedChannels widens those chains to whole blocks with zero
+//     weights (SURI 9.8 → 6.2 ms per run, MiniFASNetV2 4.1 → 2.7, V1SE 3.5
+//     → 2.7);
+//   - the 66-point model computes 132 offset maps besides its 66 heatmaps,
+//     through two grouped convolutions that stay off the blocked layout; the
+//     occlusion stage reads only the heatmaps, so the manifest keeps those
+//     (onnx.OutputChannels: 7.8 → 5.0 ms per run, heatmaps bit for bit);
+//   - the iris model's iris branch, whose output the eyes stage does not
+//     read, is dropped (onnx.KeptOutputs: 5.4 → 4.7 ms per run).
+//
+// Also the occlusion crop's normalisation lost two divisions per value.
+// Before and after, the test binaries of commit fa7e83e and of commit
+// 0aa2df3 alternating four times under one flock (load 1.3-1.7), default
+// strategy, CPU ms per image: 72.4 / 59.3 / 68.9 / 60.9 → 54.7 / 50.8 /
+// 53.5 / 56.9 (means 65.4 → 54.0, −17%), 24.1 / 32.1 / 27.7 / 31.4 →
+// 35.0 / 37.7 / 35.8 / 33.5 images/s (target 35); one image at a time
+// 14.6 / 16.8 / 12.7 / 15.6 → 20.3 / 21.5 / 18.5 / 17.4 images/s. Per stage
+// (an earlier pair of the same binaries) liveness 19.2 → 13.7, occlusion
+// 9.1 → 5.7, eyes 6.3 → 5.5, detect 21.6 → 19.8 (the same work). 12 MP captures: 16.7 → 18.4 images/s
+// (115 → 105 CPU ms; decoding is 42 of them). RSS with every model
+// loaded: 166-174 MB.
+//
+// What is left is mostly arithmetic: YuNet at 640×480 is 15-21 ms of
+// convolutions, its 1×1 layers at ~75 GFLOP/s on one core, near this
+// CPU's peak, and detection at 608 px or less already changes the face
+// count and flips r09 and s08 (processor eval with DETECT_MAX_SIDE 512,
+// 544, 576, 608). The machine's own speed drifts by ±15% from one minute
+// to the next, more than the margin over the target, so a single run may
+// land under 35.
 package inference
 
 import (
