@@ -187,14 +187,7 @@ func TestResizeScalesKeepOutputs(t *testing.T) {
 // output agrees to float rounding (1e-4 of the largest value, or of 1).
 func requireSameOutputs(t *testing.T, name string, plain, rewritten *Session, in Tensor) {
 	t.Helper()
-	want, err := plain.Run(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := rewritten.Run(in)
-	if err != nil {
-		t.Fatal(err)
-	}
+	want, got := runPair(t, plain, rewritten, in)
 	if len(got) != len(want) {
 		t.Fatalf("%s: %d outputs, want %d", name, len(got), len(want))
 	}
@@ -212,6 +205,19 @@ func requireSameOutputs(t *testing.T, name string, plain, rewritten *Session, in
 	if worst > 1e-4*max(norm, 1) {
 		t.Fatalf("%s: outputs moved by %g (largest output %g)", name, worst, norm)
 	}
+}
+
+// runPair runs in through both sessions or fails the test.
+func runPair(t *testing.T, plain, rewritten *Session, in Tensor) (want, got []Tensor) {
+	t.Helper()
+	want, err := plain.Run(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err = rewritten.Run(in); err != nil {
+		t.Fatal(err)
+	}
+	return want, got
 }
 
 // openSession opens a model or fails the test; the session closes when the
@@ -313,15 +319,7 @@ func TestOutputChannelsKeepsTheHeatmaps(t *testing.T) {
 	if got := heat.Outputs()[0].Shape; len(got) != 4 || got[1] != 66 {
 		t.Fatalf("output shape %v, want 66 channels", got)
 	}
-	in := wave([]int64{2, 3, 224, 224}, 0, 2, 0.013, 0.0007)
-	want, err := plain.Run(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := heat.Run(in)
-	if err != nil {
-		t.Fatal(err)
-	}
+	want, got := runPair(t, plain, heat, wave([]int64{2, 3, 224, 224}, 0, 2, 0.013, 0.0007))
 	const plane = 28 * 28
 	for b := range 2 {
 		w, g := want[0].Data[b*198*plane:][:66*plane], got[0].Data[b*66*plane:][:66*plane]
@@ -361,15 +359,7 @@ func TestKeptOutputsDropsTheIrisBranch(t *testing.T) {
 	if len(kept.Outputs()) != 1 || kept.Outputs()[0].Name != contour {
 		t.Fatalf("outputs %v, want the contour only", kept.Outputs())
 	}
-	in := wave([]int64{2, 3, 64, 64}, 0.5, 0.4, 0.013, 0.0007)
-	want, err := plain.Run(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := kept.Run(in)
-	if err != nil {
-		t.Fatal(err)
-	}
+	want, got := runPair(t, plain, kept, wave([]int64{2, 3, 64, 64}, 0.5, 0.4, 0.013, 0.0007))
 	for i, v := range want[0].Data {
 		if got[0].Data[i] != v {
 			t.Fatalf("contour value %d: %g, want %g", i, got[0].Data[i], v)
