@@ -148,7 +148,10 @@
 // 0aa2df3 alternating four times under one flock (load 1.3-1.7), default
 // strategy, CPU ms per image: 72.4 / 59.3 / 68.9 / 60.9 → 54.7 / 50.8 /
 // 53.5 / 56.9 (means 65.4 → 54.0, −17%), 24.1 / 32.1 / 27.7 / 31.4 →
-// 35.0 / 37.7 / 35.8 / 33.5 images/s (target 35); one image at a time
+// 35.0 / 37.7 / 35.8 / 33.5 images/s (target 35; then eight runs of
+// 0aa2df3 in one process: 36.8 / 31.1 / 31.0 / 38.5 / 37.5 / 36.0 / 39.7
+// / 38.5, median 37.2, the two at 31 at 62 CPU ms per image against
+// 48.6-53.5 for the rest); one image at a time
 // 14.6 / 16.8 / 12.7 / 15.6 → 20.3 / 21.5 / 18.5 / 17.4 images/s. Per stage
 // (an earlier pair of the same binaries) liveness 19.2 → 13.7, occlusion
 // 9.1 → 5.7, eyes 6.3 → 5.5, detect 21.6 → 19.8 (the same work). 12 MP captures: 16.7 → 18.4 images/s
