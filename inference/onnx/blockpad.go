@@ -291,7 +291,7 @@ func slopeAxis(dims []int64, c int64) int {
 }
 
 // readFloatInit decodes a FLOAT TensorProto stored as raw_data or packed
-// float_data.
+// float_data (the same bytes), holding as many values as its dims say.
 func readFloatInit(t []byte) (floatInit, bool) {
 	if v, ok := firstVarint(t, fTensorDataType); !ok || v != dataTypeFloat {
 		return floatInit{}, false
@@ -305,7 +305,7 @@ func readFloatInit(t []byte) (floatInit, bool) {
 	for _, d := range f.dims {
 		n *= d
 	}
-	if len(f.dims) == 0 || int64(len(raw)) != 4*n {
+	if int64(len(raw)) != 4*n {
 		return floatInit{}, false
 	}
 	f.data = leFloats(raw)

@@ -143,20 +143,11 @@ func hardSigmoidNode(x, y string) []byte {
 
 // scalarFloat reads a FLOAT tensor of one value (shape [] or [1]).
 func scalarFloat(t []byte) (float32, bool) {
-	if v, ok := firstVarint(t, fTensorDataType); !ok || v != dataTypeFloat {
+	f, ok := readFloatInit(t)
+	if !ok || len(f.dims) > 1 || len(f.data) != 1 {
 		return 0, false
 	}
-	if dims := int64s(t, fTensorDims); len(dims) > 1 || len(dims) == 1 && dims[0] != 1 {
-		return 0, false
-	}
-	raw := firstBytes(t, fTensorRawData)
-	if raw == nil {
-		raw = firstBytes(t, fTensorFloat)
-	}
-	if len(raw) != 4 {
-		return 0, false
-	}
-	return leFloats(raw)[0], true
+	return f.data[0], true
 }
 
 func strs(bs [][]byte) []string {

@@ -106,27 +106,12 @@ func preluGraph(graph []byte) ([]byte, int, error) {
 
 // perChannel reads a float tensor of shape [C,1,1] or [1,C,1,1].
 func perChannel(t []byte) ([]float32, bool) {
-	if v, ok := firstVarint(t, fTensorDataType); !ok || v != dataTypeFloat {
+	f, ok := readFloatInit(t)
+	d := f.dims
+	if !ok || !(len(d) == 3 && d[1] == 1 && d[2] == 1 || len(d) == 4 && d[0] == 1 && d[2] == 1 && d[3] == 1) {
 		return nil, false
 	}
-	dims := int64s(t, fTensorDims)
-	var c int64
-	switch {
-	case len(dims) == 3 && dims[1] == 1 && dims[2] == 1:
-		c = dims[0]
-	case len(dims) == 4 && dims[0] == 1 && dims[2] == 1 && dims[3] == 1:
-		c = dims[1]
-	default:
-		return nil, false
-	}
-	raw := firstBytes(t, fTensorRawData)
-	if raw == nil {
-		raw = firstBytes(t, fTensorFloat) // packed float_data: the same bytes
-	}
-	if int64(len(raw)) != 4*c {
-		return nil, false
-	}
-	a := leFloats(raw)
+	a := f.data
 	for _, v := range a {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
 			return nil, false
