@@ -158,57 +158,38 @@ func Open(path, sum string, opts ...OpenOption) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.batchDim {
-		if data, err = DynamicBatch(data); err != nil {
-			return nil, fmt.Errorf("onnx: %s: %w", path, err)
-		}
-	}
-	if cfg.fixed != nil {
-		if data, err = FixedInputs(data, cfg.fixed); err != nil {
-			return nil, fmt.Errorf("onnx: %s: %w", path, err)
-		}
-	}
-	if cfg.consts {
-		if data, _, err = ConstantInitializers(data); err != nil {
-			return nil, fmt.Errorf("onnx: %s: %w", path, err)
-		}
-	}
-	if cfg.scales != nil {
-		if data, _, err = ResizeScales(data, cfg.scales); err != nil {
-			return nil, fmt.Errorf("onnx: %s: %w", path, err)
-		}
-	}
-	if cfg.outputs != nil {
-		if data, _, err = KeptOutputs(data, cfg.outputs); err != nil {
-			return nil, fmt.Errorf("onnx: %s: %w", path, err)
-		}
-	}
-	if cfg.outChans > 0 {
-		if data, _, err = OutputChannels(data, cfg.outChans); err != nil {
-			return nil, fmt.Errorf("onnx: %s: %w", path, err)
-		}
-	}
-	if cfg.block > 0 {
-		if data, _, err = PaddedChannels(data, cfg.block); err != nil {
-			return nil, fmt.Errorf("onnx: %s: %w", path, err)
-		}
-	}
-	if cfg.prelu {
-		if data, _, err = PReluAsRelu(data); err != nil {
-			return nil, fmt.Errorf("onnx: %s: %w", path, err)
-		}
-	}
-	if cfg.hsig {
-		if data, _, err = HardSigmoidChains(data); err != nil {
-			return nil, fmt.Errorf("onnx: %s: %w", path, err)
-		}
-	}
-	if cfg.unfuse {
-		if data, _, err = UnfusedConvs(data); err != nil {
+	for _, r := range cfg.rewrites() {
+		if data, err = r(data); err != nil {
 			return nil, fmt.Errorf("onnx: %s: %w", path, err)
 		}
 	}
 	return newSession(path, data, cfg.opts)
+}
+
+// rewrites are the graph rewrites c asks for, in the order Open applies
+// them.
+func (c openConfig) rewrites() []func([]byte) ([]byte, error) {
+	var rs []func([]byte) ([]byte, error)
+	add := func(on bool, r func([]byte) ([]byte, int, error)) {
+		if on {
+			rs = append(rs, func(m []byte) ([]byte, error) { m, _, err := r(m); return m, err })
+		}
+	}
+	if c.batchDim {
+		rs = append(rs, DynamicBatch)
+	}
+	if c.fixed != nil {
+		rs = append(rs, func(m []byte) ([]byte, error) { return FixedInputs(m, c.fixed) })
+	}
+	add(c.consts, ConstantInitializers)
+	add(c.scales != nil, func(m []byte) ([]byte, int, error) { return ResizeScales(m, c.scales) })
+	add(c.outputs != nil, func(m []byte) ([]byte, int, error) { return KeptOutputs(m, c.outputs) })
+	add(c.outChans > 0, func(m []byte) ([]byte, int, error) { return OutputChannels(m, c.outChans) })
+	add(c.block > 0, func(m []byte) ([]byte, int, error) { return PaddedChannels(m, c.block) })
+	add(c.prelu, PReluAsRelu)
+	add(c.hsig, HardSigmoidChains)
+	add(c.unfuse, UnfusedConvs)
+	return rs
 }
 
 // readVerified reads the file and checks its sha256 before anything parses it.
