@@ -18,19 +18,11 @@ func keptOutputsGraph(graph []byte, keep []string) ([]byte, int, error) {
 		kept[k] = true
 	}
 	dropped := 0
-	_ = eachField(graph, fGraphOutput, func(vi []byte) error {
-		if !kept[string(firstBytes(vi, fValueInfoName))] {
-			dropped++
-		}
-		return nil
-	})
-	if dropped == 0 {
-		return graph, 0, nil
-	}
 	var outs []byte
 	err := fields(graph, func(num protowire.Number, typ protowire.Type, field, v []byte) error {
 		if num == fGraphOutput && typ == protowire.BytesType {
 			if vi, _ := protowire.ConsumeBytes(v); !kept[string(firstBytes(vi, fValueInfoName))] {
+				dropped++
 				return nil
 			}
 		}
@@ -39,6 +31,9 @@ func keptOutputsGraph(graph []byte, keep []string) ([]byte, int, error) {
 	})
 	if err != nil {
 		return nil, 0, err
+	}
+	if dropped == 0 {
+		return graph, 0, nil
 	}
 	nodes, rest, err := splitNodes(outs)
 	if err != nil {
